@@ -1,0 +1,12 @@
+// `cluster mtls deregister-trust-anchor --certificate-reference R`.
+
+import type { CommandSpec } from '../../../spec.js';
+
+export const command: CommandSpec = {
+  path: ['cluster', 'mtls', 'deregister-trust-anchor'],
+  summary: 'Deregister a trust anchor for client mutual TLS',
+  flags: [{ name: 'certificate-reference', type: 'string', required: true, help: 'Reference of the trust anchor (from list-trust-anchors)' }],
+  async run(ctx, args) {
+    return ctx.call('mtls.deregisterTrustAnchor', { certificateReference: args.str('certificate-reference') });
+  },
+};

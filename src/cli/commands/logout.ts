@@ -1,0 +1,13 @@
+// `logout`: ends the login of this connection.
+
+import type { CommandSpec } from '../spec.js';
+
+export const command: CommandSpec = {
+  path: ['logout'],
+  summary: 'Logout of your cluster',
+  flags: [],
+  noAutoLogin: true,
+  async run(ctx) {
+    return ctx.call('logout', {});
+  },
+};

@@ -1,0 +1,81 @@
+// The object graph one HSM node's handlers see, and the per-connection session.
+// Built by node.ts (the composition root); no singletons. Holds secrets in memory only.
+
+import type { Logger } from 'pino';
+import type { KeyObject } from 'node:crypto';
+import type { OpName, RoleName } from '../protocol/operations.js';
+import type { SealedStore } from './barrier/sealed-store.js';
+import type { KeyStore } from './keystore/keystore.js';
+import type { UserService } from './users/users.js';
+import type { MechanismRegistry } from './mechanisms/registry.js';
+import type { AuditLog } from './audit/log.js';
+
+export type NodeState = 'ERROR' | 'UNCLONED' | 'UNINITIALIZED' | 'INITIALIZED' | 'ACTIVE' | 'DEGRADED';
+
+export interface ClusterIdentity {
+  state: 'UNINITIALIZED' | 'INITIALIZED' | 'ACTIVE';
+  /** Cluster key pair (PKCS#8 DER, base64): lives only inside HSMs and sealed records. */
+  clusterKey: string;
+  csr: string;
+  clusterCertificate?: string;
+  trustAnchor?: string;
+  fips: boolean;
+}
+
+export interface MtlsConfig {
+  anchors: Array<{ ref: string; pem: string }>;
+  enforcement: 'cluster' | 'none';
+}
+
+export interface NodeIdentity {
+  hsmId: string;
+  clusterId: string;
+  availabilityZone: string;
+  address: string;
+  port: number;
+  serial: string;
+  deviceKey: KeyObject;
+  devicePublicKey: KeyObject;
+  deviceCertificate: string;
+  fleetCa: string;
+}
+
+export interface Session {
+  connId: number;
+  user: { username: string; role: RoleName } | null;
+  /** Authenticated by a client certificate chaining to a registered trust anchor. */
+  mtls: boolean;
+  /** Authenticated by an appliance certificate from the fleet CA. */
+  appliance: boolean;
+}
+
+export interface Request<P = unknown> {
+  op: OpName;
+  params: P;
+  session: Session;
+  /** Key references touched, for the audit record. */
+  keyRefs: string[];
+  /** Extra non-secret audit details. */
+  detail: Record<string, string | number | boolean>;
+}
+
+export interface HsmContext {
+  id: NodeIdentity;
+  log: Logger;
+  state(): NodeState;
+  store: SealedStore;
+  keys: KeyStore;
+  users: UserService;
+  mechs: MechanismRegistry;
+  audit: AuditLog;
+  cluster(): ClusterIdentity;
+  setCluster(next: ClusterIdentity): Promise<void>;
+  mtls(): MtlsConfig;
+  setMtls(next: MtlsConfig): Promise<void>;
+  /** Re-issues the TLS server certificate after initialisation or trust changes. */
+  refreshTls(): Promise<void>;
+  /** Every other live HSM of the cluster (issue 3); this node only for now. */
+  members(): Array<{ hsmId: string; az: string; address: string; port: number; state: string; keyCount: number }>;
+}
+
+export type Handler<P = unknown, R = unknown> = (ctx: HsmContext, req: Request<P>) => Promise<R> | R;

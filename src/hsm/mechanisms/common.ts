@@ -1,0 +1,121 @@
+// Helpers shared by the mechanism families: parameter decoding and checks, hash facts, key facts,
+// and promise wrappers around node:crypto's thread-pool sign/verify.
+// Must never log, keep or put into an error message any key material, data or parameter value.
+
+import crypto from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { HsmError } from '../../protocol/errors.js';
+import type { MechParams } from '../../protocol/operations.js';
+import type { MechKey } from './types.js';
+
+export type HashName = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
+export const HASH_BYTES: Readonly<Record<HashName, number>> = { sha1: 20, sha224: 28, sha256: 32, sha384: 48, sha512: 64 };
+export type MgfName = NonNullable<MechParams['mgf']>;
+export const MGF1_FOR: Readonly<Record<HashName, MgfName>> = {
+  sha1: 'mgf1-sha1', sha224: 'mgf1-sha224', sha256: 'mgf1-sha256', sha384: 'mgf1-sha384', sha512: 'mgf1-sha512',
+};
+/** The PKCS#11 spelling of each hash, for mechanism names (CKM_SHA256_..., CKM_SHA1_...). */
+export const HASH_TAG: Readonly<Record<HashName, string>> = { sha1: 'SHA1', sha224: 'SHA224', sha256: 'SHA256', sha384: 'SHA384', sha512: 'SHA512' };
+export const HASHES: readonly HashName[] = ['sha1', 'sha224', 'sha256', 'sha384', 'sha512'];
+
+export function paramError(mech: string, msg: string): HsmError {
+  return new HsmError('CKR_MECHANISM_PARAM_INVALID', `${mech}: ${msg}`);
+}
+
+type BinaryParam = 'iv' | 'aad' | 'label' | 'publicData' | 'wrapIv';
+
+/** Refuses parameters the mechanism does not take, so a misplaced one is never silently ignored. */
+export function onlyParams(mech: string, params: MechParams, allowed: readonly (keyof MechParams)[]): void {
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && !allowed.includes(k as keyof MechParams)) throw paramError(mech, `does not take the parameter '${k}'`);
+  }
+}
+
+/** A base64 parameter as bytes (the wire schema has already checked the alphabet and size). */
+export function bytesParam(params: MechParams, field: BinaryParam): Buffer | undefined {
+  const v = params[field];
+  return v === undefined ? undefined : Buffer.from(v, 'base64');
+}
+
+/** The mgf parameter must name MGF1 with the same hash: node:crypto cannot use a different one. */
+export function checkMgf(mech: string, hash: HashName, params: MechParams): void {
+  if (params.mgf !== undefined && params.mgf !== MGF1_FOR[hash]) {
+    throw paramError(mech, `mgf must be ${MGF1_FOR[hash]} to match the hash ${hash}`);
+  }
+}
+
+/** Raw bytes of a secret key. */
+export function secretBytes(key: MechKey): Buffer {
+  return key.key.export();
+}
+
+/** node:crypto cipher name for AES of this key length, e.g. aes-256-gcm. */
+export function aesName(keyBytes: Buffer, mode: string): string {
+  return `aes-${keyBytes.length * 8}-${mode}`;
+}
+
+/** RSA modulus length in bytes (k in PKCS#1). */
+export function rsaModulusBytes(key: MechKey): number {
+  const bits = key.key.asymmetricKeyDetails?.modulusLength ?? key.sizeBits;
+  return Math.ceil(bits / 8);
+}
+
+export function rsaModulusBits(key: MechKey): number {
+  return key.key.asymmetricKeyDetails?.modulusLength ?? key.sizeBits;
+}
+
+export type CurveName = 'secp256r1' | 'secp384r1' | 'secp521r1' | 'secp256k1';
+const NODE_CURVES: Readonly<Record<string, CurveName>> = {
+  prime256v1: 'secp256r1', secp256r1: 'secp256r1', 'P-256': 'secp256r1',
+  secp384r1: 'secp384r1', 'P-384': 'secp384r1',
+  secp521r1: 'secp521r1', 'P-521': 'secp521r1',
+  secp256k1: 'secp256k1',
+};
+export const CURVE_FIELD_BYTES: Readonly<Record<CurveName, number>> = { secp256r1: 32, secp384r1: 48, secp521r1: 66, secp256k1: 32 };
+export const CURVE_JWK: Readonly<Record<CurveName, string>> = { secp256r1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521', secp256k1: 'secp256k1' };
+
+/** The named curve of an EC KeyObject, in the protocol's spelling. */
+export function curveOf(key: KeyObject, mech: string): CurveName {
+  const n = key.asymmetricKeyDetails?.namedCurve;
+  const c = n === undefined ? undefined : NODE_CURVES[n];
+  if (c === undefined) throw new HsmError('CKR_KEY_TYPE_INCONSISTENT', `${mech}: unsupported EC curve ${n ?? '(none)'}`);
+  return c;
+}
+
+/** crypto.sign in its callback form, which runs in libuv's thread pool rather than on the event loop. */
+export function signAsync(alg: string | null, data: Buffer, key: crypto.SignKeyObjectInput | crypto.SignPrivateKeyInput): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    crypto.sign(alg, data, key, (err, sig) => {
+      if (err) reject(new HsmError('CKR_FUNCTION_FAILED', 'signing failed', { cause: err }));
+      else resolve(sig);
+    });
+  });
+}
+
+/** crypto.verify in its callback form (thread pool). A malformed signature is false, not an error. */
+export function verifyAsync(
+  alg: string | null,
+  data: Buffer,
+  key: crypto.VerifyKeyObjectInput | crypto.VerifyPublicKeyInput,
+  signature: Buffer,
+): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    crypto.verify(alg, data, key, signature, (err, ok) => {
+      if (err) reject(new HsmError('CKR_FUNCTION_FAILED', 'verification failed', { cause: err }));
+      else resolve(ok);
+    });
+  });
+}
+
+/** Constant-time comparison of a presented MAC with the computed one; a length mismatch is false. */
+export function macEqual(computed: Buffer | Uint8Array, presented: Buffer): boolean {
+  if (computed.length !== presented.length) return false;
+  return crypto.timingSafeEqual(computed, presented);
+}
+
+/** The signature must have exactly the mechanism's length (PKCS#11 CKR_SIGNATURE_LEN_RANGE). */
+export function checkSignatureLength(mech: string, signature: Buffer, expected: number): void {
+  if (signature.length !== expected) {
+    throw new HsmError('CKR_SIGNATURE_LEN_RANGE', `${mech}: signature must be ${expected} bytes, got ${signature.length}`);
+  }
+}

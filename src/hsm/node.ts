@@ -1,0 +1,229 @@
+// Composition root of one HSM node: self-tests, identity, domain key, sealed store, users, keys,
+// audit and the TLS server, wired together without singletons (a test may start several).
+// Must never let key material or passwords leave this process except as sealed records or wraps.
+
+import { generateKeyPairSync, randomBytes, createPrivateKey, createPublicKey } from 'node:crypto';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { HsmError } from '../protocol/errors.js';
+import { DEFAULT_MAX_FRAME } from '../protocol/frames.js';
+import type { ClusterStore } from '../store/store.js';
+import { SqliteStore } from '../store/sqlite.js';
+import { Barrier } from './barrier/barrier.js';
+import { SealedStore } from './barrier/sealed-store.js';
+import { KeyStore } from './keystore/keystore.js';
+import { UserService } from './users/users.js';
+import { defaultRegistry } from './mechanisms/registry.js';
+import { runSelfTests } from './selftest/selftest.js';
+import { AuditLog } from './audit/log.js';
+import { createCsr, issueCertificate } from './pki/pki.js';
+import { HsmServer, type TlsMaterial } from './server/server.js';
+import type { ClusterIdentity, HsmContext, MtlsConfig, NodeIdentity, NodeState } from './context.js';
+import { loadDeviceIdentity, loadDomainKey, loadStorageKey, saveDomainKey, zeroiseDomainKey } from './identity.js';
+
+export interface NodeConfig {
+  hsmId: string;
+  clusterId: string;
+  availabilityZone: string;
+  address: string;
+  port: number;
+  /** The node's own directory: storage key, sealed device key and domain key, audit log. */
+  dir: string;
+  /** SQLite file of the cluster store (shared by the HSMs on this machine). */
+  storePath: string;
+  fleetCaPem: string;
+  /** Only at first boot ("manufacturing"): the fleet CA key that certifies the device key. */
+  fleetCaKeyPem?: string;
+  maxFrame?: number;
+}
+
+const CLUSTER_ID = 'cluster/identity';
+const MTLS_ID = 'cluster/mtls';
+
+export class HsmNode {
+  private nodeState: NodeState = 'UNINITIALIZED';
+  private clusterRec: { rec: ClusterIdentity; version: number } | undefined;
+  private mtlsRec: { rec: MtlsConfig; version: number } = { rec: { anchors: [], enforcement: 'none' }, version: 0 };
+  private server: HsmServer | undefined;
+  private stopWatch: (() => void) | undefined;
+  boundPort = 0;
+
+  private constructor(
+    readonly cfg: NodeConfig,
+    readonly log: Logger,
+    readonly id: NodeIdentity,
+    private readonly rawStore: ClusterStore,
+    private readonly sealed: SealedStore | undefined,
+    readonly ctx: HsmContext,
+  ) {}
+
+  static async start(cfg: NodeConfig, log: Logger = pino({ base: { hsmId: cfg.hsmId } }, pino.destination(2))): Promise<HsmNode> {
+    const mechs = defaultRegistry();
+    let selfTestError: string | undefined;
+    try {
+      const r = await runSelfTests(mechs);
+      log.info({ passed: r.passed.length }, 'power-on self-tests passed');
+    } catch (e) {
+      selfTestError = (e as Error).message;
+      log.error({ err: selfTestError }, 'power-on self-tests FAILED: serving nothing');
+    }
+    const storageKey = loadStorageKey(cfg.dir);
+    const device = await loadDeviceIdentity(cfg.dir, storageKey, cfg.hsmId, cfg.address, { certPem: cfg.fleetCaPem, keyPem: cfg.fleetCaKeyPem });
+    const id: NodeIdentity = {
+      hsmId: cfg.hsmId,
+      clusterId: cfg.clusterId,
+      availabilityZone: cfg.availabilityZone,
+      address: cfg.address,
+      port: cfg.port,
+      serial: createPublicKey(device.key).export({ format: 'der', type: 'spki' }).subarray(-8).toString('hex'),
+      deviceKey: device.key,
+      devicePublicKey: device.publicKey,
+      deviceCertificate: device.certificate,
+      fleetCa: cfg.fleetCaPem,
+    };
+    const rawStore = SqliteStore.open(cfg.storePath);
+    let domainKey = loadDomainKey(cfg.dir, storageKey, cfg.clusterId);
+    let firstBoot = false;
+    if (!domainKey && !(await rawStore.get(CLUSTER_ID))) {
+      domainKey = randomBytes(32);
+      firstBoot = true;
+    }
+    const sealed = domainKey ? new SealedStore(rawStore, new Barrier(domainKey, cfg.clusterId)) : undefined;
+    const audit = AuditLog.open({ path: join(cfg.dir, 'audit.log'), hsmId: cfg.hsmId, signer: device.key });
+
+    // The context closes over `node`, assigned just below.
+    // eslint-disable-next-line prefer-const
+    let node: HsmNode;
+    const users = new UserService(sealed as SealedStore);
+    const keys = new KeyStore(sealed as SealedStore, (rid, err) => {
+      log.error({ record: rid, code: err.code }, 'sealed record failed to open: tamper evidence; record refused');
+      try {
+        audit.append({ user: null, role: null, op: 'TAMPER_EVIDENCE', keyRefs: [], result: err.code, detail: { record: rid } });
+      } catch {
+        /* already logged */
+      }
+    });
+    const ctx: HsmContext = {
+      id,
+      log,
+      state: () => node.nodeState,
+      store: sealed as SealedStore,
+      keys,
+      users,
+      mechs,
+      audit,
+      cluster: () => {
+        if (!node.clusterRec) throw new HsmError('CKR_STRONGROOM_STATE', 'this HSM has no cluster identity (it needs cloning)');
+        return node.clusterRec.rec;
+      },
+      setCluster: async (next) => {
+        const v = await sealed!.put(CLUSTER_ID, Buffer.from(JSON.stringify(next)), node.clusterRec?.version ?? 0);
+        node.clusterRec = { rec: next, version: v };
+        node.nodeState = next.state;
+      },
+      mtls: () => node.mtlsRec.rec,
+      setMtls: async (next) => {
+        const v = await sealed!.put(MTLS_ID, Buffer.from(JSON.stringify(next)), node.mtlsRec.version);
+        node.mtlsRec = { rec: next, version: v };
+        await node.refreshTls();
+      },
+      refreshTls: () => node.refreshTls(),
+      members: () => [{ hsmId: id.hsmId, az: id.availabilityZone, address: id.address, port: node.boundPort || id.port, state: node.nodeState, keyCount: keys.tokenCount }],
+    };
+    node = new HsmNode(cfg, log, id, rawStore, sealed, ctx);
+
+    if (!sealed) {
+      node.nodeState = 'UNCLONED';
+    } else {
+      if (firstBoot) await node.createClusterIdentity(domainKey!, storageKey);
+      await node.loadClusterRecords();
+      await keys.start();
+      node.stopWatch = sealed.watch('cluster/', await sealed.head(), () => void node.loadClusterRecords().catch(() => undefined));
+    }
+    if (selfTestError) node.nodeState = 'ERROR';
+    node.server = new HsmServer(ctx, cfg.maxFrame ?? DEFAULT_MAX_FRAME);
+    node.boundPort = await node.server.listen(cfg.address, cfg.port, await node.tlsMaterial());
+    log.info({ address: cfg.address, port: node.boundPort, state: node.nodeState }, 'HSM listening');
+    return node;
+  }
+
+  get state(): NodeState {
+    return this.nodeState;
+  }
+
+  private async createClusterIdentity(domainKey: Buffer, storageKey: Buffer): Promise<void> {
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const csr = await createCsr(pair, this.cfg.clusterId);
+    const rec: ClusterIdentity = {
+      state: 'UNINITIALIZED',
+      clusterKey: pair.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
+      csr,
+      fips: false,
+    };
+    await this.sealed!.put(CLUSTER_ID, Buffer.from(JSON.stringify(rec)), 0);
+    saveDomainKey(this.cfg.dir, storageKey, this.cfg.clusterId, domainKey);
+    this.ctx.audit.append({ user: null, role: null, op: 'CN_GENERATE_KEY_PAIR', keyRefs: [], result: 'CKR_OK', detail: { what: 'domain key and cluster key pair' } });
+  }
+
+  private async loadClusterRecords(): Promise<void> {
+    const c = await this.sealed!.get(CLUSTER_ID);
+    if (c) {
+      this.clusterRec = { rec: JSON.parse(c.value.toString('utf8')) as ClusterIdentity, version: c.version };
+      if (this.nodeState !== 'ERROR' && this.nodeState !== 'DEGRADED') this.nodeState = this.clusterRec.rec.state;
+    }
+    const m = await this.sealed!.get(MTLS_ID);
+    const before = JSON.stringify(this.mtlsRec.rec);
+    if (m) this.mtlsRec = { rec: JSON.parse(m.value.toString('utf8')) as MtlsConfig, version: m.version };
+    if (this.server && before !== JSON.stringify(this.mtlsRec.rec)) await this.refreshTls();
+  }
+
+  /** TLS identity: the device certificate before initialisation; after, a certificate issued by the cluster key. */
+  private async tlsMaterial(): Promise<TlsMaterial> {
+    const key = this.id.deviceKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const clientCas = [this.id.fleetCa, ...this.mtlsRec.rec.anchors.map((a) => a.pem)];
+    const c = this.clusterRec?.rec;
+    if (!c?.clusterCertificate) return { key, certChain: this.id.deviceCertificate, clientCas };
+    const clusterKey = createPrivateKey({ key: Buffer.from(c.clusterKey, 'base64'), format: 'der', type: 'pkcs8' });
+    const serverCert = await issueCertificate({
+      issuerCertPem: c.clusterCertificate,
+      issuerKey: clusterKey,
+      subjectPublicKey: this.id.devicePublicKey,
+      commonName: this.id.hsmId,
+      kind: 'server',
+      ipAddresses: [this.id.address],
+      dnsNames: ['localhost'],
+      days: 365,
+    });
+    return { key, certChain: serverCert.trim() + '\n' + c.clusterCertificate.trim() + '\n', clientCas };
+  }
+
+  async refreshTls(): Promise<void> {
+    this.server?.updateTls(await this.tlsMaterial());
+  }
+
+  /** Tamper response: zeroise keys in memory and the sealed domain key; the node must be cloned again. */
+  tamper(reason: string): void {
+    this.log.error({ reason }, 'TAMPER: zeroising');
+    this.ctx.keys.zeroise();
+    zeroiseDomainKey(this.cfg.dir);
+    this.nodeState = 'DEGRADED';
+    try {
+      this.ctx.audit.append({ user: null, role: null, op: 'CN_ZEROIZE', keyRefs: [], result: 'CKR_OK', detail: { reason } });
+    } catch {
+      /* logged above */
+    }
+    this.server?.dropAll();
+  }
+
+  async close(): Promise<void> {
+    this.stopWatch?.();
+    this.ctx.keys.stop();
+    await this.server?.close();
+    try {
+      this.ctx.audit.close();
+    } catch {
+      /* closing */
+    }
+    await this.rawStore.close();
+  }
+}

@@ -1,0 +1,114 @@
+// The one request pipeline: decode → validate (schema) → authenticate → authorise (matrix) →
+// audit the request (refuse if the audit write fails) → handler → audit the result → encode.
+// Every throw becomes an error reply here and only here. Never logs params (they hold secrets).
+
+import { HsmError, toHsmError } from '../../protocol/errors.js';
+import { ops, type OpName } from '../../protocol/operations.js';
+import type { ReplyFrame } from '../../protocol/frames.js';
+import type { Handler, HsmContext, Request, Session } from '../context.js';
+import { allowed } from '../users/permissions.js';
+import { clusterHandlers } from '../handlers/cluster.js';
+import { sessionHandlers } from '../handlers/session.js';
+import { userHandlers } from '../handlers/users.js';
+import { keyHandlers } from '../handlers/keys.js';
+import { wrapHandlers } from '../handlers/wrap.js';
+import { cryptoHandlers } from '../handlers/crypto.js';
+
+const HANDLERS: Record<string, Handler<never, unknown>> = {
+  ...clusterHandlers,
+  ...sessionHandlers,
+  ...userHandlers,
+  ...keyHandlers,
+  ...wrapHandlers,
+  ...cryptoHandlers,
+};
+
+/**
+ * Operations written to the audit log, with CloudHSM's opcode names. Management commands and
+ * logins are audited; crypto operations on existing keys are not (as CloudHSM's audit logs).
+ */
+export const AUDITED: Partial<Record<OpName, string>> = {
+  'cluster.initialize': 'CN_INIT_TOKEN',
+  'cluster.activate': 'CN_CHANGE_PSWD',
+  'mtls.registerTrustAnchor': 'CN_REGISTER_TRUST_ANCHOR',
+  'mtls.deregisterTrustAnchor': 'CN_DEREGISTER_TRUST_ANCHOR',
+  'mtls.setEnforcement': 'CN_SET_MTLS_ENFORCEMENT',
+  login: 'CN_LOGIN',
+  logout: 'CN_LOGOUT',
+  'user.create': 'CN_CREATE_USER',
+  'user.delete': 'CN_DELETE_USER',
+  'user.changePassword': 'CN_CHANGE_PSWD',
+  'key.generateSymmetric': 'CN_GENERATE_KEY',
+  'key.generateKeyPair': 'CN_GENERATE_KEY_PAIR',
+  'key.importPublic': 'CN_CREATE_OBJECT',
+  'key.delete': 'CN_DESTROY_OBJECT',
+  'key.share': 'CN_SHARE_OBJECT',
+  'key.unshare': 'CN_SHARE_OBJECT',
+  'key.setAttribute': 'CN_SET_ATTRIBUTE_VALUE',
+  'key.wrap': 'CN_WRAP_KEY',
+  'key.unwrap': 'CN_UNWRAP_KEY',
+  'key.derive': 'CN_DERIVE_KEY',
+};
+
+/** Operations a node serves while it is not ACTIVE (initialisation path, info). */
+const BEFORE_ACTIVE = new Set<OpName>(['cluster.info', 'cluster.csr', 'cluster.initialize', 'cluster.activate', 'mtls.listTrustAnchors', 'user.list', 'whoami', 'mechanism.list', 'login']);
+
+function isOp(op: unknown): op is OpName {
+  return typeof op === 'string' && Object.prototype.hasOwnProperty.call(ops, op);
+}
+
+function zodMessage(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
+  return issues.slice(0, 3).map((i) => `${i.path.length ? i.path.join('.') : 'params'}: ${i.message}`).join('; ');
+}
+
+export async function dispatch(ctx: HsmContext, session: Session, body: unknown): Promise<ReplyFrame> {
+  const frame = (typeof body === 'object' && body !== null ? body : {}) as { id?: unknown; op?: unknown; params?: unknown };
+  const id = typeof frame.id === 'number' && Number.isSafeInteger(frame.id) ? frame.id : 0;
+  let audited: string | undefined;
+  let req: Request | undefined;
+  try {
+    if (id === 0 && frame.id !== 0) throw new HsmError('CKR_STRONGROOM_PROTOCOL', 'request needs an integer id');
+    if (!isOp(frame.op)) throw new HsmError('CKR_STRONGROOM_PROTOCOL', `unknown operation ${typeof frame.op === 'string' ? frame.op.slice(0, 40) : typeof frame.op}`);
+    const op = frame.op;
+    const spec = ops[op];
+    const parsed = spec.params.safeParse(frame.params ?? {});
+    if (!parsed.success) throw new HsmError('CKR_ARGUMENTS_BAD', `${op}: ${zodMessage(parsed.error.issues)}`);
+    const state = ctx.state();
+    if (state === 'ERROR' && op !== 'cluster.info') throw new HsmError('CKR_DEVICE_ERROR', 'the HSM failed its power-on self-tests and serves nothing');
+    if ((state === 'DEGRADED' || state === 'UNCLONED') && op !== 'cluster.info') throw new HsmError('CKR_STRONGROOM_STATE', `the HSM is ${state}`);
+    if (state !== 'ACTIVE' && !BEFORE_ACTIVE.has(op)) throw new HsmError('CKR_STRONGROOM_STATE', `the cluster is ${state}: activate it first`);
+    if (spec.auth === 'appliance' && !session.appliance) throw new HsmError('CKR_USER_NOT_LOGGED_IN', `${op} is for the appliance user only`);
+    if (spec.auth === 'login' && !session.user) throw new HsmError('CKR_USER_NOT_LOGGED_IN', `${op} needs a logged-in user`);
+    if (spec.auth === 'login' && !allowed(op, session.user!.role)) {
+      throw new HsmError('CKR_USER_TYPE_INVALID', `a user with role ${session.user!.role} may not run ${op}`);
+    }
+    req = { op, params: parsed.data, session, keyRefs: [], detail: {} };
+    audited = AUDITED[op];
+    const auditUser = { user: session.user?.username ?? (session.appliance ? 'app_user' : null), role: session.user?.role ?? (session.appliance ? 'appliance' : null) };
+    if (audited) {
+      try {
+        ctx.audit.append({ ...auditUser, op: audited, result: 'REQUEST', detail: { request: op } });
+      } catch (e) {
+        throw new HsmError('CKR_STRONGROOM_AUDIT_FAILED', 'the audit log could not be written; the request was refused', { cause: e });
+      }
+    }
+    const result = await HANDLERS[op]!(ctx, req as never);
+    if (audited) ctx.audit.append({ ...auditUser, op: audited, keyRefs: req.keyRefs, result: 'CKR_OK', detail: { ...req.detail, request: op } });
+    return { id, ok: true, result };
+  } catch (err) {
+    const e = toHsmError(err);
+    if (e.code === 'CKR_FUNCTION_FAILED') ctx.log.error({ err: e.cause instanceof Error ? e.cause.message : e.message, op: frame.op }, 'unexpected failure');
+    if (audited && req && e.code !== 'CKR_STRONGROOM_AUDIT_FAILED') {
+      try {
+        ctx.audit.append({
+          user: session.user?.username ?? (session.appliance ? 'app_user' : null),
+          role: session.user?.role ?? (session.appliance ? 'appliance' : null),
+          op: audited, keyRefs: req.keyRefs, result: e.code, detail: { ...req.detail, request: req.op },
+        });
+      } catch (ae) {
+        ctx.log.error({ err: (ae as Error).message }, 'audit write failed');
+      }
+    }
+    return { id, ok: false, error: e.toWire() };
+  }
+}

@@ -1,0 +1,287 @@
+// The operation catalogue: one zod schema per request and the shape of each result.
+// Both sides import this file; the HSM validates every request against it before anything runs.
+// Fields marked secret ({secret:true} in meta) must never reach logs or the audit log.
+
+import { z } from 'zod';
+
+const B64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Base64 binary with a cap on the decoded size. */
+export const b64 = (maxBytes: number) =>
+  z.string().max(Math.ceil(maxBytes / 3) * 4 + 4).regex(B64_RE, 'must be base64');
+export const secret = <T extends z.ZodType>(t: T) => t.meta({ secret: true });
+
+/** Largest payload accepted for one crypto call (CloudHSM accepts up to 16 KiB; we allow 64 KiB). */
+export const MAX_DATA = 64 * 1024;
+
+export const KeyRef = z.string().regex(/^0x[0-9a-fA-F]{1,16}$/, 'must be a 64-bit key reference like 0x000000000000001a')
+  .describe('a stable 64-bit key reference, hex');
+export const Username = z.string().min(1).max(31).regex(/^[A-Za-z0-9_]+$/, 'usernames are letters, digits and _ (at most 31)')
+  .describe('case-insensitive user name, shown in lower case');
+export const Password = secret(z.string().min(8).max(32).describe('8 to 32 characters'));
+export const AnyPassword = secret(z.string().min(1).max(128));
+export const Role = z.enum(['admin', 'crypto-user']);
+export const AnyRole = z.enum(['unactivated-admin', 'admin', 'crypto-user', 'appliance']);
+export type RoleName = z.infer<typeof AnyRole>;
+
+export const KeyClass = z.enum(['secret-key', 'public-key', 'private-key']);
+export const KeyType = z.enum(['aes', 'generic-secret', 'rsa', 'ec']);
+export const Curve = z.enum(['secp256r1', 'secp384r1', 'secp521r1', 'secp256k1']);
+
+/** Boolean attributes a caller may set at creation (CloudHSM CLI names). */
+export const BOOL_ATTRS = [
+  'decrypt', 'derive', 'destroyable', 'encrypt', 'extractable', 'modifiable', 'private', 'sensitive',
+  'sign', 'token', 'trusted', 'unwrap', 'verify', 'wrap', 'wrap-with-trusted',
+] as const;
+export type BoolAttr = (typeof BOOL_ATTRS)[number];
+export const AttributeTemplate = z.object({
+  ...Object.fromEntries(BOOL_ATTRS.map((k) => [k, z.boolean().optional()])),
+  label: z.string().max(127).optional(),
+  id: z.string().regex(/^(0x)?[0-9a-fA-F]*$/).max(258).optional(),
+}).strict() as unknown as z.ZodType<AttrTemplateShape, AttrTemplateShape>;
+type AttrTemplateShape = Partial<Record<BoolAttr, boolean>> & { label?: string; id?: string };
+export type AttributeTemplate = z.infer<typeof AttributeTemplate>;
+
+/** A key filter: ANDed terms. key-reference or attributes by CLI name, values as strings. */
+export const Filter = z.object({
+  'key-reference': KeyRef.optional(),
+  attributes: z.record(z.string().max(40), z.string().max(512)).optional(),
+}).strict();
+export type Filter = z.infer<typeof Filter>;
+
+const Empty = z.object({}).strict();
+
+/** Mechanism names are PKCS#11 CKM_* names (see src/hsm/mechanisms/registry.ts). */
+export const Mechanism = z.string().regex(/^CKM_[A-Z0-9_]+$/).max(64);
+export const MechParams = z.object({
+  iv: b64(64).optional(),
+  aad: b64(MAX_DATA).optional(),
+  tagBits: z.number().int().optional(),
+  counterBits: z.number().int().optional(),
+  hash: z.enum(['sha1', 'sha224', 'sha256', 'sha384', 'sha512']).optional(),
+  mgf: z.enum(['mgf1-sha1', 'mgf1-sha224', 'mgf1-sha256', 'mgf1-sha384', 'mgf1-sha512']).optional(),
+  saltLength: z.number().int().min(0).max(1024).optional(),
+  label: b64(1024).optional(),
+  /** ECDH: the peer public key, SPKI DER or raw EC point (base64). */
+  publicData: b64(1024).optional(),
+  kdf: z.enum(['null', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512']).optional(),
+  /** AES-KW: alternative initial value (hex). */
+  wrapIv: b64(16).optional(),
+}).strict();
+export type MechParams = z.infer<typeof MechParams>;
+
+const NewKeyCommon = {
+  session: z.boolean().optional().describe('a session key: lives on one HSM for this connection only'),
+  shareWith: z.array(Username).max(64).optional(),
+  manageKeyQuorumValue: z.number().int().min(0).max(8).optional(),
+  useKeyQuorumValue: z.number().int().min(0).max(8).optional(),
+};
+
+export const ops = {
+  // --- cluster, no login -------------------------------------------------------------------
+  'cluster.info': { params: Empty, auth: 'none' },
+  'cluster.csr': { params: Empty, auth: 'none' },
+  'cluster.initialize': {
+    params: z.object({
+      clusterCertificate: z.string().max(16384),
+      trustAnchor: z.string().max(16384),
+      clientTrustAnchors: z.array(z.string().max(16384)).max(2).optional()
+        .describe('registers these mTLS trust anchors at initialisation (strongroom up uses it)'),
+      mtlsEnforcement: z.enum(['cluster', 'none']).optional(),
+    }).strict(),
+    auth: 'appliance',
+  },
+  'cluster.activate': { params: z.object({ password: Password }).strict(), auth: 'none' },
+  'mtls.listTrustAnchors': { params: Empty, auth: 'none' },
+  'mtls.registerTrustAnchor': { params: z.object({ pem: z.string().max(16384) }).strict(), auth: 'login' },
+  'mtls.deregisterTrustAnchor': { params: z.object({ certificateReference: z.string().max(80) }).strict(), auth: 'login' },
+  'mtls.setEnforcement': { params: z.object({ level: z.enum(['cluster', 'none']) }).strict(), auth: 'login' },
+  'mtls.getEnforcement': { params: Empty, auth: 'login' },
+  // --- session -----------------------------------------------------------------------------
+  login: { params: z.object({ username: Username, role: AnyRole, password: AnyPassword }).strict(), auth: 'none' },
+  logout: { params: Empty, auth: 'login' },
+  whoami: { params: Empty, auth: 'none' },
+  // --- users -------------------------------------------------------------------------------
+  'user.list': { params: Empty, auth: 'none' },
+  'user.create': { params: z.object({ username: Username, role: Role, password: Password }).strict(), auth: 'login' },
+  'user.delete': { params: z.object({ username: Username, role: Role }).strict(), auth: 'login' },
+  'user.changePassword': { params: z.object({ username: Username, role: AnyRole, password: Password }).strict(), auth: 'login' },
+  // --- keys --------------------------------------------------------------------------------
+  'key.generateSymmetric': {
+    params: z.object({
+      keyType: z.enum(['aes', 'generic-secret']),
+      keyLengthBytes: z.number().int(),
+      attributes: AttributeTemplate.optional(),
+      ...NewKeyCommon,
+    }).strict(),
+    auth: 'login',
+  },
+  'key.generateKeyPair': {
+    params: z.object({
+      keyType: z.enum(['rsa', 'ec']),
+      modulusSizeBits: z.number().int().optional(),
+      publicExponent: z.number().int().positive().max(2 ** 48).optional(),
+      curve: Curve.optional(),
+      publicAttributes: AttributeTemplate.optional(),
+      privateAttributes: AttributeTemplate.optional(),
+      ...NewKeyCommon,
+    }).strict(),
+    auth: 'login',
+  },
+  'key.importPublic': {
+    params: z.object({ pem: z.string().max(16384), attributes: AttributeTemplate.optional(), session: z.boolean().optional() }).strict(),
+    auth: 'login',
+  },
+  'key.list': {
+    params: z.object({ filter: Filter.optional(), verbose: z.boolean().optional(), maxItems: z.number().int().min(1).max(10000).optional(), startingToken: z.string().max(64).optional() }).strict(),
+    auth: 'login',
+  },
+  'key.delete': { params: z.object({ ref: KeyRef }).strict(), auth: 'login' },
+  'key.share': { params: z.object({ ref: KeyRef, username: Username }).strict(), auth: 'login' },
+  'key.unshare': { params: z.object({ ref: KeyRef, username: Username }).strict(), auth: 'login' },
+  'key.setAttribute': {
+    params: z.object({ ref: KeyRef, name: z.string().max(40), value: z.union([z.boolean(), z.string().max(512)]) }).strict(),
+    auth: 'login',
+  },
+  'key.getPublic': { params: z.object({ ref: KeyRef }).strict(), auth: 'login' },
+  'key.wrap': {
+    params: z.object({ mechanism: Mechanism, wrappingRef: KeyRef, payloadRef: KeyRef, params: MechParams.optional() }).strict(),
+    auth: 'login',
+  },
+  'key.unwrap': {
+    params: z.object({
+      mechanism: Mechanism,
+      unwrappingRef: KeyRef,
+      wrapped: b64(16384),
+      keyClass: KeyClass,
+      keyType: KeyType,
+      params: MechParams.optional(),
+      attributes: AttributeTemplate.optional(),
+      ...NewKeyCommon,
+    }).strict(),
+    auth: 'login',
+  },
+  'key.derive': {
+    params: z.object({
+      mechanism: Mechanism,
+      baseRef: KeyRef,
+      params: MechParams,
+      keyType: z.enum(['aes', 'generic-secret']),
+      keyLengthBytes: z.number().int(),
+      attributes: AttributeTemplate.optional(),
+      ...NewKeyCommon,
+    }).strict(),
+    auth: 'login',
+  },
+  // --- crypto ------------------------------------------------------------------------------
+  'crypto.sign': {
+    params: z.object({ mechanism: Mechanism, ref: KeyRef, data: secret(b64(MAX_DATA)), params: MechParams.optional() }).strict(),
+    auth: 'login',
+  },
+  'crypto.verify': {
+    params: z.object({ mechanism: Mechanism, ref: KeyRef, data: secret(b64(MAX_DATA)), signature: b64(1024), params: MechParams.optional() }).strict(),
+    auth: 'login',
+  },
+  'crypto.encrypt': {
+    params: z.object({ mechanism: Mechanism, ref: KeyRef, data: secret(b64(MAX_DATA)), params: MechParams.optional() }).strict(),
+    auth: 'login',
+  },
+  'crypto.decrypt': {
+    params: z.object({ mechanism: Mechanism, ref: KeyRef, data: b64(MAX_DATA + 1024), params: MechParams.optional() }).strict(),
+    auth: 'login',
+  },
+  'crypto.digest': { params: z.object({ mechanism: Mechanism, data: secret(b64(MAX_DATA)) }).strict(), auth: 'login' },
+  'crypto.random': { params: z.object({ length: z.number().int().min(1).max(MAX_DATA) }).strict(), auth: 'login' },
+  'mechanism.list': { params: Empty, auth: 'none' },
+} as const satisfies Record<string, { params: z.ZodType; auth: 'none' | 'login' | 'appliance' }>;
+
+export type OpName = keyof typeof ops;
+export type OpParams<N extends OpName> = z.input<(typeof ops)[N]['params']>;
+
+// --- results ----------------------------------------------------------------------------------
+
+/** One key as `key list --verbose` shows it in CloudHSM's CLI. */
+export interface KeyDescription {
+  'key-reference': string;
+  'key-info'?: {
+    'key-owners': Array<{ username: string; 'key-coverage': 'full' | 'session' }>;
+    'shared-users': Array<{ username: string; 'key-coverage': 'full' | 'session' }>;
+    'key-quorum-values': { 'manage-key-quorum-value': number; 'use-key-quorum-value': number };
+    'cluster-coverage': 'full' | 'session';
+  };
+  attributes: Record<string, string | number | boolean>;
+}
+export interface UserDescription {
+  username: string;
+  role: RoleName;
+  locked: 'true' | 'false';
+  mfa: Array<{ strategy: string; status: string }>;
+  'cluster-coverage': 'full';
+}
+export interface HsmDescription {
+  'hsm-id': string;
+  'availability-zone': string;
+  address: string;
+  port: number;
+  state: string;
+  'cluster-id': string;
+  'hsm-serial-number': string;
+  'firmware-version': string;
+  'key-count'?: number;
+}
+export interface ClusterInfo {
+  'cluster-id': string;
+  state: 'UNINITIALIZED' | 'INITIALIZED' | 'ACTIVE';
+  'fips-mode': boolean;
+  hsms: HsmDescription[];
+}
+
+export interface OpResults {
+  'cluster.info': ClusterInfo;
+  'cluster.csr': { csr: string; hsmCertificate: string; fleetCertificate: string };
+  'cluster.initialize': { state: 'INITIALIZED' };
+  'cluster.activate': { state: 'ACTIVE' };
+  'mtls.listTrustAnchors': { 'trust_anchors': Array<{ 'certificate-reference': string; certificate: string; 'cluster-coverage': 'full' }> };
+  'mtls.registerTrustAnchor': { 'trust_anchor': { 'certificate-reference': string; certificate: string; 'cluster-coverage': 'full' } };
+  'mtls.deregisterTrustAnchor': { message: string };
+  'mtls.setEnforcement': { message: string };
+  'mtls.getEnforcement': { 'mtls-enforcement-level': 'cluster' | 'none' };
+  login: { username: string; role: RoleName };
+  logout: string;
+  whoami: { username: string | null; role: RoleName | null; mtls: boolean };
+  'user.list': { users: UserDescription[] };
+  'user.create': { username: string; role: RoleName };
+  'user.delete': { username: string; role: RoleName };
+  'user.changePassword': { username: string; role: RoleName };
+  'key.generateSymmetric': { key: KeyDescription };
+  'key.generateKeyPair': { public_key: KeyDescription; private_key: KeyDescription };
+  'key.importPublic': { key: KeyDescription };
+  'key.list': { matched_keys: KeyDescription[]; total_key_count: number; returned_key_count: number; next_token?: string };
+  'key.delete': { message: string };
+  'key.share': { message: string };
+  'key.unshare': { message: string };
+  'key.setAttribute': { message: string };
+  'key.getPublic': { pem: string };
+  'key.wrap': { wrapped_key_data: string };
+  'key.unwrap': { key: KeyDescription };
+  'key.derive': { key: KeyDescription };
+  'crypto.sign': { signature: string };
+  'crypto.verify': { message: string };
+  'crypto.encrypt': { data: string; iv?: string };
+  'crypto.decrypt': { data: string };
+  'crypto.digest': { digest: string };
+  'crypto.random': { data: string };
+  'mechanism.list': { mechanisms: Array<{ name: string; fips: boolean; operations: string[] }> };
+}
+export type OpResult<N extends OpName> = N extends keyof OpResults ? OpResults[N] : never;
+
+/** Names of fields whose values must be dropped from logs and audit, per operation. */
+export function secretFields(op: OpName): string[] {
+  const shape = (ops[op].params as unknown as z.ZodObject).shape as Record<string, z.ZodType> | undefined;
+  if (!shape) return [];
+  return Object.entries(shape)
+    .filter(([, t]) => {
+      const inner = t instanceof z.ZodOptional ? (t.unwrap() as z.ZodType) : t;
+      return (inner.meta() as { secret?: boolean } | undefined)?.secret === true;
+    })
+    .map(([k]) => k);
+}
