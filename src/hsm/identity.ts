@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { HsmError } from '../protocol/errors.js';
 import { openWithKey, sealWithKey } from './barrier/keyseal.js';
-import { issueCertificate } from './pki/pki.js';
+import { issueCertificate } from '../pki/pki.js';
 
 export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o600): void {
   const tmp = `${path}.tmp-${process.pid}`;

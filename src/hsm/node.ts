@@ -16,7 +16,7 @@ import { UserService } from './users/users.js';
 import { defaultRegistry } from './mechanisms/registry.js';
 import { runSelfTests } from './selftest/selftest.js';
 import { AuditLog } from './audit/log.js';
-import { createCsr, issueCertificate } from './pki/pki.js';
+import { createCsr, issueCertificate } from '../pki/pki.js';
 import { HsmServer, type TlsMaterial } from './server/server.js';
 import type { ClusterIdentity, HsmContext, MtlsConfig, NodeIdentity, NodeState } from './context.js';
 import { loadDeviceIdentity, loadDomainKey, loadStorageKey, saveDomainKey, zeroiseDomainKey } from './identity.js';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { HsmConnection } from '../client/connection.js';
-import { createCa, issueCertificate, signCsr } from '../hsm/pki/pki.js';
+import { createCa, issueCertificate, signCsr } from '../pki/pki.js';
 
 export interface UpOptions {
   dataDir: string;

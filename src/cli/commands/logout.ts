@@ -6,7 +6,6 @@ export const command: CommandSpec = {
   path: ['logout'],
   summary: 'Logout of your cluster',
   flags: [],
-  noAutoLogin: true,
   async run(ctx) {
     return ctx.call('logout', {});
   },

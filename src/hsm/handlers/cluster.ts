@@ -5,7 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { HsmError } from '../../protocol/errors.js';
 import type { OpParams, OpResults } from '../../protocol/operations.js';
 import type { Handler } from '../context.js';
-import { fingerprint, validateTrustAnchor, verifyChain } from '../pki/pki.js';
+import { fingerprint, validateTrustAnchor, verifyChain } from '../../pki/pki.js';
 
 /** CloudHSM allows two registered trust anchors (reference §2). */
 export const MAX_TRUST_ANCHORS = 2;

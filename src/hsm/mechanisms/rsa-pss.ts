@@ -18,13 +18,18 @@ const RSA = { keyTypes: ['rsa' as const], minKeyBits: 2048, maxKeyBits: 4096 };
 interface PssParams { hash: HashName; saltLength: number }
 
 /** Pure check; `fixed` is the mechanism's own hash, `digestLength` picks the hash for raw PSS. */
-export function checkPssParams(mech: string, params: MechParams, fixed: HashName | undefined, key: MechKey | undefined, digestLength?: number): PssParams {
+export function checkPssParams(mech: string, params: MechParams, fixed: HashName, key: MechKey | undefined): PssParams;
+export function checkPssParams(mech: string, params: MechParams, fixed: undefined, key: MechKey | undefined, digestLength: number): PssParams;
+export function checkPssParams(mech: string, params: MechParams, fixed: undefined, key: MechKey | undefined): PssParams | undefined;
+export function checkPssParams(mech: string, params: MechParams, fixed: HashName | undefined, key: MechKey | undefined, digestLength?: number): PssParams | undefined {
   onlyParams(mech, params, ['hash', 'mgf', 'saltLength']);
   if (fixed !== undefined && params.hash !== undefined && params.hash !== fixed) throw paramError(mech, `hash must be ${fixed}`);
+  // Raw PSS without params.hash takes the hash from the digest length; before the data is known
+  // (checkParams) there is nothing more to check.
+  if (fixed === undefined && params.hash === undefined && digestLength === undefined) return undefined;
   const hash = fixed ?? params.hash ?? HASHES.find((h) => HASH_BYTES[h] === digestLength);
   if (hash === undefined) {
-    if (digestLength === undefined) return { hash: 'sha256', saltLength: params.saltLength ?? 32 };
-    throw new HsmError('CKR_DATA_LEN_RANGE', `${mech}: input of ${digestLength} bytes is no SHA-1/SHA-2 digest length; set params.hash`);
+    throw new HsmError('CKR_DATA_LEN_RANGE', `${mech}: input of ${digestLength ?? 0} bytes is no SHA-1/SHA-2 digest length; set params.hash`);
   }
   checkMgf(mech, hash, params);
   const saltLength = params.saltLength ?? HASH_BYTES[hash];

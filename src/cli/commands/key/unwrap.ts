@@ -22,7 +22,7 @@ function unwrapCommand(m: WrapMech): CommandSpec {
   if (m.oaep) flags.push(HASH_FN(true), MGF);
   if (m.gcm) {
     flags.push({ name: 'tag-length-bits', type: 'int', help: 'Tag length in bits (default 128)' });
-    flags.push({ name: 'iv', type: 'string', required: true, help: 'Initial value used to wrap the key, in hex' });
+    flags.push({ name: 'iv', type: 'string', help: 'Initial value used to wrap the key, in hex (Strongroom carries the IV in the wrapped data, so this is optional)' });
   }
   return {
     path: ['key', 'unwrap', m.name],
@@ -33,9 +33,10 @@ function unwrapCommand(m: WrapMech): CommandSpec {
       let params: MechParams | undefined;
       if (m.oaep) params = oaepParams(args.optStr('hash-function'), args.optStr('mgf'));
       if (m.gcm) {
-        params = { ...params, iv: hexToB64(args.str('iv'), 'iv') };
+        const iv = args.optStr('iv');
+        if (iv !== undefined) params = { ...params, iv: hexToB64(iv, 'iv') };
         const tag = args.optInt('tag-length-bits');
-        if (tag !== undefined) params.tagBits = tag;
+        if (tag !== undefined) params = { ...params, tagBits: tag };
       }
       const wrapped = readBinary(ctx, args, 'data', 'data-path').toString('base64');
       const attributes = withLabel(parseAttributes(args.list('attributes')), args.str('label'));

@@ -9,8 +9,8 @@ import {
   publicKeyOf,
   signCsr,
   verifyChain,
-} from '../../../src/hsm/pki/pki.js';
-import { HsmError } from '../../../src/protocol/errors.js';
+} from '../../src/pki/pki.js';
+import { HsmError } from '../../src/protocol/errors.js';
 import { openssl, tempDir } from './helpers.js';
 
 const tmp = tempDir();

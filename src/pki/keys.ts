@@ -4,7 +4,7 @@
 import 'reflect-metadata';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { HsmError } from '../../protocol/errors.js';
+import { HsmError } from '../protocol/errors.js';
 
 /** The WebCrypto implementation every PKI call uses (node's, passed explicitly). */
 export const webcrypto: Crypto = globalThis.crypto;

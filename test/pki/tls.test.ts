@@ -4,7 +4,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import * as tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCa, createCsr, issueCertificate, signCsr } from '../../../src/hsm/pki/pki.js';
+import { createCa, createCsr, issueCertificate, signCsr } from '../../src/pki/pki.js';
 
 const ec = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const pem = (k: KeyObject) => k.export({ type: 'pkcs8', format: 'pem' }).toString();

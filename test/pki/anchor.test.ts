@@ -1,8 +1,8 @@
 // validateTrustAnchor: one negative test per rule, named after the fault.
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCa, issueCertificate, validateTrustAnchor } from '../../../src/hsm/pki/pki.js';
-import { HsmError } from '../../../src/protocol/errors.js';
+import { createCa, issueCertificate, validateTrustAnchor } from '../../src/pki/pki.js';
+import { HsmError } from '../../src/protocol/errors.js';
 import { openssl, tempDir } from './helpers.js';
 
 const tmp = tempDir();

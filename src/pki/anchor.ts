@@ -4,7 +4,7 @@
 import 'reflect-metadata';
 import { X509Certificate as NodeCert } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { HsmError } from '../../protocol/errors.js';
+import { HsmError } from '../protocol/errors.js';
 import { splitPem } from './chain.js';
 import './keys.js';
 

@@ -7,7 +7,7 @@ import 'reflect-metadata';
 import { createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
-import { HsmError } from '../../protocol/errors.js';
+import { HsmError } from '../protocol/errors.js';
 import { signingKey, spkiDer, toPrivateKeyObject, verifyingKey, webcrypto } from './keys.js';
 
 export { verifyChain, publicKeyOf, fingerprint } from './chain.js';

@@ -1,0 +1,84 @@
+// Benchmark driver: a closed loop keeping N operations outstanding for a fixed time after a
+// warm-up, with ops/s and p50/p99 latency, and the median of several runs. Pure timing: it knows
+// nothing about HSMs. Must never count operations that started in the warm-up or ended after the
+// window, nor hide a failed operation (the first error ends the cell and is thrown).
+
+import { performance } from 'node:perf_hooks';
+
+export interface LoopOptions {
+  /** Operations kept in flight (N workers, each starting its next operation when one ends). */
+  inFlight: number;
+  /** Measured window, seconds. */
+  seconds: number;
+  /** Warm-up before the window, seconds (its operations are not counted). */
+  warmupSeconds: number;
+}
+
+export interface CellResult {
+  opsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Operations completed inside the window. */
+  count: number;
+}
+
+/** Nearest-rank percentile of sorted samples. */
+export function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+/**
+ * Runs `op` in a closed loop. `op` may be truly asynchronous (an HSM call, crypto.sign with a
+ * callback) or do synchronous work and return a resolved promise: the workers then interleave on
+ * microtasks, which is what "N in flight" means for a synchronous API.
+ */
+export async function closedLoop(op: () => Promise<unknown>, o: LoopOptions): Promise<CellResult> {
+  const start = performance.now();
+  const windowStart = start + o.warmupSeconds * 1000;
+  const end = windowStart + o.seconds * 1000;
+  let samples = new Float64Array(1 << 16);
+  let n = 0;
+  let completed = 0;
+  const record = (ms: number): void => {
+    if (n === samples.length) {
+      const bigger = new Float64Array(samples.length * 2);
+      bigger.set(samples);
+      samples = bigger;
+    }
+    samples[n++] = ms;
+  };
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const t0 = performance.now();
+      if (t0 >= end) return;
+      await op();
+      const t1 = performance.now();
+      if (t1 >= windowStart && t1 <= end) completed++;
+      if (t0 >= windowStart && t1 <= end) record(t1 - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: o.inFlight }, () => worker()));
+  const sorted = samples.subarray(0, n).sort();
+  return { opsPerSec: completed / o.seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), count: completed };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Runs a cell `runs` times; each figure is the median of that figure over the runs. */
+export async function medianOf(runs: number, cell: () => Promise<CellResult>): Promise<CellResult & { runs: number[] }> {
+  const all: CellResult[] = [];
+  for (let i = 0; i < runs; i++) all.push(await cell());
+  return {
+    opsPerSec: median(all.map((r) => r.opsPerSec)),
+    p50Ms: median(all.map((r) => r.p50Ms)),
+    p99Ms: median(all.map((r) => r.p99Ms)),
+    count: median(all.map((r) => r.count)),
+    runs: all.map((r) => r.opsPerSec),
+  };
+}

@@ -1,0 +1,122 @@
+// Test harness: a real `strongroom up` process in a temp directory on a free loopback port, and
+// helpers to run `strongroom-cli` as a subprocess and parse its JSON. Uses the compiled dist/
+// (npm test builds first). Cleans up its processes and directories.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const STRONGROOM = join(ROOT, 'dist/src/bin/strongroom.js');
+export const CLI = join(ROOT, 'dist/src/bin/strongroom-cli.js');
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export interface Cluster {
+  dir: string;
+  port: number;
+  config: string;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+  /** Starts `up` again on the same directory (restart test). */
+  restart(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+function startUp(dir: string, port: number, extra: string[]): Promise<ChildProcess> {
+  return new Promise((res, rej) => {
+    const proc = spawn(process.execPath, [STRONGROOM, 'up', '--data-dir', dir, '--port', String(port), ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const rl = createInterface({ input: proc.stdout! });
+    const timer = setTimeout(() => rej(new Error(`strongroom up did not start in time: ${err}`)), 60_000);
+    rl.on('line', (line) => {
+      if (line.includes('Press Ctrl-C')) {
+        clearTimeout(timer);
+        res(proc);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`strongroom up exited with ${code}: ${err}`));
+    });
+  });
+}
+
+function stopProc(proc: ChildProcess): Promise<void> {
+  return new Promise((res) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return res();
+    proc.once('exit', () => res());
+    proc.kill('SIGTERM');
+  });
+}
+
+export async function startCluster(extra: string[] = []): Promise<Cluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'strongroom-test-'));
+  const port = await freePort();
+  const c: Cluster = {
+    dir,
+    port,
+    config: join(dir, 'client.json'),
+    proc: await startUp(dir, port, extra),
+    stop: () => stopProc(c.proc),
+    restart: async () => {
+      await stopProc(c.proc);
+      c.proc = await startUp(dir, port, extra);
+    },
+    cleanup: async () => {
+      await stopProc(c.proc);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return c;
+}
+
+export interface CliResult {
+  code: number;
+  json: { error_code: number; data: any };
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs strongroom-cli once (single-command mode) and parses its JSON output. */
+export function cli(cluster: Cluster, args: string[], env: Record<string, string> = {}, input?: string): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args, '--config', cluster.config], {
+    env: { ...process.env, ...env },
+    input: input ?? '',
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  let json: CliResult['json'];
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    json = { error_code: -1, data: `unparseable output: ${r.stdout} ${r.stderr}` };
+  }
+  return { code: r.status ?? -1, json, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Environment for single-command mode as a given user (CloudHSM's CLOUDHSM_ROLE / CLOUDHSM_PIN). */
+export function as(role: 'admin' | 'crypto-user', user: string, password: string): Record<string, string> {
+  return { CLOUDHSM_ROLE: role, CLOUDHSM_PIN: `${user}:${password}` };
+}
+
+/** True when a command-line tool is present; with STRONGROOM_REQUIRE_ALL=1 (CI) a missing tool throws. */
+export function haveTool(bin: string): boolean {
+  const ok = spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
+  if (!ok && process.env['STRONGROOM_REQUIRE_ALL'] === '1') throw new Error(`${bin} is required in CI (scripts/install-test-deps.mjs installs it)`);
+  return ok;
+}
