@@ -3,8 +3,12 @@
 // created and logged in, and the four benchmark keys generated. Must never leave the HSM process
 // running: stop() ends it cleanly (SIGTERM) and removes the cluster directory.
 
-import { mkdirSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { up, type RunningCluster } from '../src/orchestrator/up.js';
 import { StrongroomClient } from '../src/client/client.js';
 
@@ -37,26 +41,41 @@ export function freePort(): Promise<number> {
   });
 }
 
+const STRONGROOM = resolve(dirname(fileURLToPath(import.meta.url)), '../src/bin/strongroom.js');
+
+/** Runs `strongroom hsm --config FILE` with extra node flags; resolves when it reports ready. */
+function spawnHsm(nodeFlags: string[], config: string, logPath: string): Promise<ChildProcess> {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [...nodeFlags, STRONGROOM, 'hsm', '--config', config], { stdio: ['ignore', 'pipe', openSync(logPath, 'a')] });
+    const onExit = (code: number | null): void => rej(new Error(`HSM process exited with ${code} before it was ready; see ${logPath}`));
+    child.once('exit', onExit);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.includes('"event":"ready"')) {
+        child.off('exit', onExit);
+        res(child);
+      }
+    });
+  });
+}
+
 const ADMIN_PASSWORD = 'bench-admin-pw';
 const CU = { username: 'benchcu', password: 'bench-cu-pw' };
 
 /**
- * Starts the cluster. `hsmNodeOptions` (e.g. "--cpu-prof --cpu-prof-dir=D") is given to the HSM
- * process alone, through NODE_OPTIONS in the environment up() spawns it with.
+ * Starts the cluster. With `profileDir` the HSM node is then restarted on the same directory and
+ * port as `node --cpu-prof --cpu-prof-dir=profileDir strongroom.js hsm --config …` (Node refuses
+ * --cpu-prof in NODE_OPTIONS, and up() spawns the node itself); the profile is written when it exits.
  */
-export async function startBenchCluster(dir: string, hsmNodeOptions?: string): Promise<BenchCluster> {
+export async function startBenchCluster(dir: string, profileDir?: string): Promise<BenchCluster> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  const saved = process.env['NODE_OPTIONS'];
-  if (hsmNodeOptions) process.env['NODE_OPTIONS'] = [saved, hsmNodeOptions].filter(Boolean).join(' ');
-  let cluster: RunningCluster;
-  try {
-    cluster = await up({ dataDir: dir, address: '127.0.0.1', port, mtls: true, out: () => undefined });
-  } finally {
-    if (hsmNodeOptions) {
-      if (saved === undefined) delete process.env['NODE_OPTIONS'];
-      else process.env['NODE_OPTIONS'] = saved;
-    }
+  const cluster = await up({ dataDir: dir, address: '127.0.0.1', port, mtls: true, out: () => undefined });
+  if (profileDir) {
+    await cluster.stop();
+    const h = cluster.hsms[0]!;
+    const nodeDir = join(dir, 'hsms', h.hsmId);
+    // cluster.stop() signals the processes in cluster.hsms, so it stops this one too.
+    h.process = await spawnHsm(['--cpu-prof', `--cpu-prof-dir=${profileDir}`], join(nodeDir, 'node.json'), join(nodeDir, 'hsm.log'));
   }
   const stop = async (client?: StrongroomClient): Promise<void> => {
     client?.close();

@@ -15,6 +15,7 @@ type Call = { op: string; params: unknown };
 
 class FakeStdin extends EventEmitter implements InputStream {
   isTTY = false;
+  private sent = false;
   constructor(private readonly text: string) {
     super();
   }
@@ -22,11 +23,10 @@ class FakeStdin extends EventEmitter implements InputStream {
     return this;
   }
   resume(): this {
-    if (this.text !== '' || this.listenerCount('end')) {
-      const t = this.text;
-      (this as { text: string }).text = '';
+    if (!this.sent) {
+      this.sent = true;
       queueMicrotask(() => {
-        if (t) this.emit('data', t);
+        if (this.text) this.emit('data', this.text);
         this.emit('end');
       });
     }
@@ -37,7 +37,7 @@ class FakeStdin extends EventEmitter implements InputStream {
   }
 }
 
-function harness(opts: { stdin?: string; env?: Record<string, string>; reply?: (op: string, params: any) => unknown } = {}) {
+function harness(opts: { stdin?: string; env?: Record<string, string>; reply?: (op: string, params: unknown) => unknown } = {}) {
   const calls: Call[] = [];
   let out = '';
   let connects = 0;
@@ -75,7 +75,7 @@ function harness(opts: { stdin?: string; env?: Record<string, string>; reply?: (
     calls,
     files,
     out: () => out,
-    json: () => JSON.parse(out) as { error_code: number; data: any },
+    json: () => JSON.parse(out) as { error_code: number; data: unknown },
     connects: () => connects,
   };
 }
@@ -224,8 +224,7 @@ describe('flags to operations', () => {
     expect(h.json().data).toEqual({ message: 'Signature verified successfully' });
   });
   it('key wrap rsa-oaep maps hash and mgf, and --path writes binary and drops the base64', async () => {
-    let n = 0;
-    const h = harness({ reply: (op) => (op === 'key.list' ? keyList(1 + 0 * n++) : { wrapped_key_data: Buffer.from('wrapped').toString('base64') }) });
+    const h = harness({ reply: (op) => (op === 'key.list' ? keyList(1) : { wrapped_key_data: Buffer.from('wrapped').toString('base64') }) });
     expect(await main(['key', 'wrap', 'rsa-oaep', '--payload-filter', 'attr.label=p', '--wrapping-filter', 'attr.label=w', '--hash-function', 'sha256', '--path', '/out.bin'], h.deps)).toBe(0);
     expect(h.calls[2]).toEqual({
       op: 'key.wrap',
