@@ -69,7 +69,7 @@ const CU = { username: 'benchcu', password: 'bench-cu-pw' };
 export async function startBenchCluster(dir: string, profileDir?: string): Promise<BenchCluster> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  const cluster = await up({ dataDir: dir, address: '127.0.0.1', port, mtls: true, out: () => undefined });
+  const cluster = await up({ dataDir: dir, subnetBase: '127.0', port, hsms: 1, region: 'local-1', mtls: true, out: () => undefined });
   if (profileDir) {
     await cluster.stop();
     const h = cluster.hsms[0]!;

@@ -3,6 +3,7 @@
 // nothing about HSMs. Must never count operations that started in the warm-up or ended after the
 // window, nor hide a failed operation (the first error ends the cell and is thrown).
 
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 export interface LoopOptions {
@@ -20,6 +21,20 @@ export interface CellResult {
   p99Ms: number;
   /** Operations completed inside the window. */
   count: number;
+  /** CPU time per operation over warm-up and window (µs): the HSM process, and this process. */
+  hsmCpuUs?: number;
+  benchCpuUs?: number;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc on Linux; undefined elsewhere. */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
 }
 
 /** Nearest-rank percentile of sorted samples. */
@@ -34,7 +49,10 @@ export function percentile(sorted: Float64Array, p: number): number {
  * callback) or do synchronous work and return a resolved promise: the workers then interleave on
  * microtasks, which is what "N in flight" means for a synchronous API.
  */
-export async function closedLoop(op: () => Promise<unknown>, o: LoopOptions): Promise<CellResult> {
+export async function closedLoop(op: () => Promise<unknown>, o: LoopOptions & { hsmPid?: number }): Promise<CellResult> {
+  const hsmCpu0 = o.hsmPid === undefined ? undefined : processCpuSeconds(o.hsmPid);
+  const cpu0 = process.cpuUsage();
+  let all = 0;
   const start = performance.now();
   const windowStart = start + o.warmupSeconds * 1000;
   const end = windowStart + o.seconds * 1000;
@@ -54,14 +72,22 @@ export async function closedLoop(op: () => Promise<unknown>, o: LoopOptions): Pr
       const t0 = performance.now();
       if (t0 >= end) return;
       await op();
+      all++;
       const t1 = performance.now();
       if (t1 >= windowStart && t1 <= end) completed++;
       if (t0 >= windowStart && t1 <= end) record(t1 - t0);
     }
   };
   await Promise.all(Array.from({ length: o.inFlight }, () => worker()));
+  const cpu = process.cpuUsage(cpu0);
+  const hsmCpu1 = o.hsmPid === undefined ? undefined : processCpuSeconds(o.hsmPid);
   const sorted = samples.subarray(0, n).sort();
-  return { opsPerSec: completed / o.seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), count: completed };
+  const r: CellResult = { opsPerSec: completed / o.seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), count: completed };
+  if (all > 0) {
+    r.benchCpuUs = (cpu.user + cpu.system) / all;
+    if (hsmCpu0 !== undefined && hsmCpu1 !== undefined) r.hsmCpuUs = ((hsmCpu1 - hsmCpu0) * 1e6) / all;
+  }
+  return r;
 }
 
 function median(xs: number[]): number {
@@ -79,6 +105,8 @@ export async function medianOf(runs: number, cell: () => Promise<CellResult>): P
     p50Ms: median(all.map((r) => r.p50Ms)),
     p99Ms: median(all.map((r) => r.p99Ms)),
     count: median(all.map((r) => r.count)),
+    ...(all.every((r) => r.benchCpuUs !== undefined) ? { benchCpuUs: median(all.map((r) => r.benchCpuUs!)) } : {}),
+    ...(all.every((r) => r.hsmCpuUs !== undefined) ? { hsmCpuUs: median(all.map((r) => r.hsmCpuUs!)) } : {}),
     runs: all.map((r) => r.opsPerSec),
   };
 }

@@ -131,7 +131,7 @@ interface Row {
 }
 
 const f0 = (n: number | undefined): string => (n === undefined ? '–' : Math.round(n).toLocaleString('en-US'));
-const f3 = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '–' : n < 10 ? n.toFixed(3) : n.toFixed(1));
+const f3 = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '–' : n < 10 ? n.toFixed(3) : n < 1000 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US'));
 
 function table(rows: Row[]): string {
   const out = [
@@ -142,6 +142,9 @@ function table(rows: Row[]): string {
     const ratio = r.hsm && r.node ? `${((100 * r.hsm.opsPerSec) / r.node.opsPerSec).toFixed(1)}%` : '–';
     out.push(`| ${r.op} | ${r.inFlight} | ${f0(r.hsm?.opsPerSec)} | ${f3(r.hsm?.p50Ms)} | ${f3(r.hsm?.p99Ms)} | ${f0(r.node?.opsPerSec)} | ${f3(r.node?.p50Ms)} | ${f3(r.node?.p99Ms)} | ${ratio} |`);
   }
+  out.push('', 'CPU per operation (µs, user+system; warm-up included): the HSM process and the bench process (client library, TLS).', '',
+    '| Operation | In flight | HSM CPU µs/op | client CPU µs/op | node:crypto CPU µs/op (main thread) |', '|---|---:|---:|---:|---:|');
+  for (const r of rows) out.push(`| ${r.op} | ${r.inFlight} | ${f3(r.hsm?.hsmCpuUs)} | ${f3(r.hsm?.benchCpuUs)} | ${f3(r.node?.benchCpuUs)} |`);
   return out.join('\n');
 }
 
@@ -191,7 +194,8 @@ async function main(): Promise<void> {
       for (const inFlight of DEPTHS) {
         const loop = { inFlight, seconds: SECONDS, warmupSeconds: WARMUP };
         const row: Row = { op: c.title, inFlight };
-        if (SIDES.includes('hsm')) row.hsm = await medianOf(RUNS, () => closedLoop(hsmOp, loop));
+        const hsmPid = bc.cluster.hsms[0]!.process.pid;
+        if (SIDES.includes('hsm')) row.hsm = await medianOf(RUNS, () => closedLoop(hsmOp, hsmPid === undefined ? loop : { ...loop, hsmPid }));
         if (SIDES.includes('node')) row.node = await medianOf(RUNS, () => closedLoop(nodeOp, loop));
         log(`bench: ${c.id} @${inFlight}: HSM ${f0(row.hsm?.opsPerSec)}/s p50 ${f3(row.hsm?.p50Ms)} ms, node ${f0(row.node?.opsPerSec)}/s`);
         rows.push(row);

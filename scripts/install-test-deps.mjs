@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 /** Package → the command that proves it is installed, and the suites that need it. */
 export const PACKAGES = [
   { pkg: 'openssl', bin: 'openssl', suites: 'interop tests (signatures verified by the openssl command line)' },
+  { pkg: 'etcd-server', bin: 'etcd', suites: 'etcd store engine and etcd cluster tests' },
 ];
 
 const missing = PACKAGES.filter((p) => spawnSync('sh', ['-c', `command -v ${p.bin}`]).status !== 0);

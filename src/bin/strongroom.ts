@@ -3,13 +3,18 @@
 // process), audit verify. Prints no secrets; CA keys stay in the data directory.
 
 import { parseArgs } from 'node:util';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 
 const USAGE = `usage:
-  strongroom up [--data-dir DIR] [--address 127.0.0.1] [--port 2223] [--no-mtls]
-      start a local cluster in the foreground (Ctrl-C stops it); writes DIR/client.json
+  strongroom up [--data-dir DIR] [--hsms 3] [--region local-1] [--subnet-base 127.20] [--port 2223] [--no-mtls]
+      start a local cluster in the foreground (Ctrl-C stops it); writes DIR/client.json.
+      HSM k of zone z (a, b, c…) listens on 127.<subnet-base>.<z>.<10+k>:<port>
+  strongroom hsm tamper --data-dir DIR --hsm-id ID
+      simulate the tamper sensor of one HSM (it zeroises and reports DEGRADED)
+  strongroom hsm clone --data-dir DIR --hsm-id ID
+      clone the domain key into an HSM (new or zeroised) from an active HSM of the cluster
   strongroom hsm --config DIR/hsms/ID/node.json | --data-dir DIR --hsm-id ID
       run one HSM node process
   strongroom audit verify --data-dir DIR | FILE [--device-cert CRT]
@@ -25,14 +30,19 @@ async function cmdUp(argv: string[]): Promise<void> {
     args: argv,
     options: {
       'data-dir': { type: 'string', default: 'strongroom-data' },
-      address: { type: 'string', default: '127.0.0.1' },
+      hsms: { type: 'string', default: '3' },
+      region: { type: 'string', default: 'local-1' },
+      'subnet-base': { type: 'string', default: '127.20' },
       port: { type: 'string', default: '2223' },
       'no-mtls': { type: 'boolean', default: false },
     },
   });
+  const hsms = Number(values.hsms);
+  if (!Number.isInteger(hsms) || hsms < 1 || hsms > 26) fail('--hsms takes 1 to 26');
+  if (!/^127\.\d{1,3}$/.test(values['subnet-base'])) fail('--subnet-base is the first two octets of a loopback range, like 127.20');
   const { up } = await import('../orchestrator/up.js');
   const dataDir = resolve(values['data-dir']);
-  const cluster = await up({ dataDir, address: values.address, port: Number(values.port), mtls: !values['no-mtls'] });
+  const cluster = await up({ dataDir, subnetBase: values['subnet-base'], hsms, region: values.region, port: Number(values.port), mtls: !values['no-mtls'] });
   const rel = process.cwd() === dirname(dataDir) ? values['data-dir'] : dataDir;
   process.stdout.write(`
 Next steps (CloudHSM CLI syntax; the CLI finds ${rel}/client.json by itself from this directory,
@@ -59,6 +69,7 @@ Press Ctrl-C to stop the cluster.
 }
 
 async function cmdHsm(argv: string[]): Promise<void> {
+  if (argv[0] === 'tamper' || argv[0] === 'clone') return cmdHsmAction(argv[0], argv.slice(1));
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, 'data-dir': { type: 'string' }, 'hsm-id': { type: 'string' } } });
   let cfgPath = values.config;
   if (!cfgPath) {
@@ -79,11 +90,56 @@ async function cmdHsm(argv: string[]): Promise<void> {
     ...(raw['fleetCaKeyFile'] && existsSync(String(raw['fleetCaKeyFile'])) ? { fleetCaKeyPem: readFileSync(String(raw['fleetCaKeyFile']), 'utf8') } : {}),
   };
   const node = await HsmNode.start(cfg);
+  writeFileSync(join(cfg.dir, 'hsm.pid'), String(process.pid));
   process.stdout.write(JSON.stringify({ event: 'ready', hsmId: cfg.hsmId, address: cfg.address, port: node.boundPort, state: node.state }) + '\n');
   const stop = () => void node.close().then(() => process.exit(0), () => process.exit(1));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('SIGUSR2', () => node.tamper('tamper signal (SIGUSR2)'));
+}
+
+async function cmdHsmAction(action: 'tamper' | 'clone', argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string', default: 'strongroom-data' }, 'hsm-id': { type: 'string' } } });
+  const id = values['hsm-id'];
+  if (!id) fail(`hsm ${action} needs --hsm-id ID`);
+  const dir = values['data-dir'];
+  const nodeDir = join(dir, 'hsms', id);
+  if (!existsSync(join(nodeDir, 'node.json'))) fail(`no HSM ${id} under ${dir}`);
+  if (action === 'tamper') {
+    const pid = Number(readFileSync(join(nodeDir, 'hsm.pid'), 'utf8'));
+    process.kill(pid, 'SIGUSR2');
+    process.stdout.write(JSON.stringify({ 'hsm-id': id, action: 'tamper', signalled: pid }) + '\n');
+    return;
+  }
+  const { applianceConnect, applianceCreds, cloneInto } = await import('../orchestrator/appliance.js');
+  const creds = applianceCreds(dir);
+  const me = JSON.parse(readFileSync(join(nodeDir, 'node.json'), 'utf8')) as { address: string; port: number };
+  const target = await applianceConnect(creds, me.address, me.port);
+  try {
+    const peers = (await target.call('cluster.info', {})).hsms.filter((h) => h['hsm-id'] !== id);
+    for (const id2 of readdirSync(join(dir, 'hsms')).filter((x) => x !== id)) {
+      const p = JSON.parse(readFileSync(join(dir, 'hsms', id2, 'node.json'), 'utf8')) as { address: string; port: number };
+      if (!peers.some((h) => h.address === p.address)) peers.push({ 'hsm-id': id2, address: p.address, port: p.port } as (typeof peers)[number]);
+    }
+    for (const peer of peers) {
+      let source;
+      try {
+        source = await applianceConnect(creds, peer.address, peer.port);
+        const st = (await source.call('cluster.device', {})).state;
+        if (st !== 'ACTIVE' && st !== 'INITIALIZED') continue;
+        const state = await cloneInto(source, target);
+        process.stdout.write(JSON.stringify({ 'hsm-id': id, action: 'clone', from: peer['hsm-id'], state }) + '\n');
+        return;
+      } catch {
+        /* try the next peer */
+      } finally {
+        source?.close();
+      }
+    }
+    fail('no active HSM could clone into this one');
+  } finally {
+    target.close();
+  }
 }
 
 async function cmdAudit(argv: string[]): Promise<void> {

@@ -15,6 +15,11 @@ export interface ConnectOptions {
   key?: string;
   /** Override the host name checked against the server certificate. */
   servername?: string;
+  /**
+   * Check the certificate's name against the address (default true). The orchestrator turns it
+   * off for appliance connections, where the chain to the fleet or customer CA is what counts.
+   */
+  checkHostname?: boolean;
   timeoutMs?: number;
   maxFrame?: number;
 }
@@ -48,7 +53,7 @@ export class HsmConnection {
         minVersion: 'TLSv1.3',
         ...(opts.servername ? { servername: opts.servername } : /^[0-9.:]+$/.test(opts.host) ? {} : { servername: opts.host }),
         // The HSM certificate names the HSM's IP address; check it like any TLS client.
-        checkServerIdentity: (host, cert) => tls.checkServerIdentity(host, cert),
+        checkServerIdentity: (host, cert) => (opts.checkHostname === false ? undefined : tls.checkServerIdentity(host, cert)),
       };
       if (opts.cert && opts.key) {
         tlsOpts.cert = opts.cert;

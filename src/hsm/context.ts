@@ -9,6 +9,17 @@ import type { KeyStore } from './keystore/keystore.js';
 import type { UserService } from './users/users.js';
 import type { MechanismRegistry } from './mechanisms/registry.js';
 import type { AuditLog } from './audit/log.js';
+import type { ClonePackage } from './cloning.js';
+
+export interface MemberView {
+  hsmId: string;
+  az: string;
+  address: string;
+  port: number;
+  state: string;
+  keyCount: number;
+  serial: string;
+}
 
 export type NodeState = 'ERROR' | 'UNCLONED' | 'UNINITIALIZED' | 'INITIALIZED' | 'ACTIVE' | 'DEGRADED';
 
@@ -74,8 +85,13 @@ export interface HsmContext {
   setMtls(next: MtlsConfig): Promise<void>;
   /** Re-issues the TLS server certificate after initialisation or trust changes. */
   refreshTls(): Promise<void>;
-  /** Every other live HSM of the cluster (issue 3); this node only for now. */
-  members(): Array<{ hsmId: string; az: string; address: string; port: number; state: string; keyCount: number }>;
+  /** Every HSM of the cluster, from the member records in the store (this node's entry is live). */
+  members(): MemberView[];
+  /** Cloning: wrap the domain key to a genuine recipient, or adopt one wrapped to us. */
+  clone: {
+    export(recipientCertificate: string): Promise<ClonePackage>;
+    import(pkg: ClonePackage): Promise<void>;
+  };
 }
 
 export type Handler<P = unknown, R = unknown> = (ctx: HsmContext, req: Request<P>) => Promise<R> | R;

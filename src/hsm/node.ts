@@ -18,8 +18,24 @@ import { runSelfTests } from './selftest/selftest.js';
 import { AuditLog } from './audit/log.js';
 import { createCsr, issueCertificate } from '../pki/pki.js';
 import { HsmServer, type TlsMaterial } from './server/server.js';
-import type { ClusterIdentity, HsmContext, MtlsConfig, NodeIdentity, NodeState } from './context.js';
+import type { ClusterIdentity, HsmContext, MemberView, MtlsConfig, NodeIdentity, NodeState } from './context.js';
 import { loadDeviceIdentity, loadDomainKey, loadStorageKey, saveDomainKey, zeroiseDomainKey } from './identity.js';
+import { exportDomainKey, importDomainKey } from './cloning.js';
+
+/** How often each HSM refreshes its member record, and when a silent member counts as unreachable. */
+export const HEARTBEAT_MS = 2_000;
+export const MEMBER_STALE_MS = 7_000;
+
+interface MemberRecord {
+  hsmId: string;
+  az: string;
+  address: string;
+  port: number;
+  state: string;
+  keyCount: number;
+  serial: string;
+  heartbeat: number;
+}
 
 export interface NodeConfig {
   hsmId: string;
@@ -46,6 +62,11 @@ export class HsmNode {
   private mtlsRec: { rec: MtlsConfig; version: number } = { rec: { anchors: [], enforcement: 'none' }, version: 0 };
   private server: HsmServer | undefined;
   private stopWatch: (() => void) | undefined;
+  private stopMemberWatch: (() => void) | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly memberRecs = new Map<string, { rec: MemberRecord; version: number }>();
+  private domainKey: Buffer | undefined;
+  private storageKey: Buffer | undefined;
   boundPort = 0;
 
   private constructor(
@@ -53,7 +74,7 @@ export class HsmNode {
     readonly log: Logger,
     readonly id: NodeIdentity,
     private readonly rawStore: ClusterStore,
-    private readonly sealed: SealedStore | undefined,
+    private readonly sealed: SealedStore,
     readonly ctx: HsmContext,
   ) {}
 
@@ -88,14 +109,14 @@ export class HsmNode {
       domainKey = randomBytes(32);
       firstBoot = true;
     }
-    const sealed = domainKey ? new SealedStore(rawStore, new Barrier(domainKey, cfg.clusterId)) : undefined;
+    const sealed = new SealedStore(rawStore, domainKey ? new Barrier(domainKey, cfg.clusterId) : undefined);
     const audit = AuditLog.open({ path: join(cfg.dir, 'audit.log'), hsmId: cfg.hsmId, signer: device.key });
 
     // The context closes over `node`, assigned just below.
     // eslint-disable-next-line prefer-const
     let node: HsmNode;
-    const users = new UserService(sealed as SealedStore);
-    const keys = new KeyStore(sealed as SealedStore, (rid, err) => {
+    const users = new UserService(sealed);
+    const keys = new KeyStore(sealed, (rid, err) => {
       log.error({ record: rid, code: err.code }, 'sealed record failed to open: tamper evidence; record refused');
       try {
         audit.append({ user: null, role: null, op: 'TAMPER_EVIDENCE', keyRefs: [], result: err.code, detail: { record: rid } });
@@ -107,7 +128,7 @@ export class HsmNode {
       id,
       log,
       state: () => node.nodeState,
-      store: sealed as SealedStore,
+      store: sealed,
       keys,
       users,
       mechs,
@@ -117,28 +138,44 @@ export class HsmNode {
         return node.clusterRec.rec;
       },
       setCluster: async (next) => {
-        const v = await sealed!.put(CLUSTER_ID, Buffer.from(JSON.stringify(next)), node.clusterRec?.version ?? 0);
+        const v = await sealed.put(CLUSTER_ID, Buffer.from(JSON.stringify(next)), node.clusterRec?.version ?? 0);
         node.clusterRec = { rec: next, version: v };
         node.nodeState = next.state;
       },
       mtls: () => node.mtlsRec.rec,
       setMtls: async (next) => {
-        const v = await sealed!.put(MTLS_ID, Buffer.from(JSON.stringify(next)), node.mtlsRec.version);
+        const v = await sealed.put(MTLS_ID, Buffer.from(JSON.stringify(next)), node.mtlsRec.version);
         node.mtlsRec = { rec: next, version: v };
         await node.refreshTls();
       },
       refreshTls: () => node.refreshTls(),
-      members: () => [{ hsmId: id.hsmId, az: id.availabilityZone, address: id.address, port: node.boundPort || id.port, state: node.nodeState, keyCount: keys.tokenCount }],
+      members: () => node.members(),
+      clone: {
+        export: (recipientCertificate) => {
+          if (!node.domainKey) throw new HsmError('CKR_STRONGROOM_STATE', 'this HSM holds no domain key to clone');
+          return exportDomainKey({ domainKey: node.domainKey, clusterId: id.clusterId, recipientCertificate, sender: { key: id.deviceKey, certificate: id.deviceCertificate }, fleetCa: id.fleetCa });
+        },
+        import: async (pkg) => {
+          const key = await importDomainKey(pkg, { key: id.deviceKey, certificate: id.deviceCertificate, clusterId: id.clusterId }, id.fleetCa);
+          await node.adoptDomainKey(key);
+        },
+      },
     };
     node = new HsmNode(cfg, log, id, rawStore, sealed, ctx);
+    node.storageKey = storageKey;
+    node.domainKey = domainKey;
 
-    if (!sealed) {
+    if (!domainKey) {
       node.nodeState = 'UNCLONED';
     } else {
-      if (firstBoot) await node.createClusterIdentity(domainKey!, storageKey);
-      await node.loadClusterRecords();
-      await keys.start();
-      node.stopWatch = sealed.watch('cluster/', await sealed.head(), () => void node.loadClusterRecords().catch(() => undefined));
+      if (firstBoot && !(await node.createClusterIdentity(domainKey, storageKey))) {
+        // Another HSM made the cluster first: this one waits to be cloned.
+        node.domainKey = undefined;
+        sealed.setBarrier(undefined);
+        node.nodeState = 'UNCLONED';
+      } else {
+        await node.goLive();
+      }
     }
     if (selfTestError) node.nodeState = 'ERROR';
     node.server = new HsmServer(ctx, cfg.maxFrame ?? DEFAULT_MAX_FRAME);
@@ -151,7 +188,7 @@ export class HsmNode {
     return this.nodeState;
   }
 
-  private async createClusterIdentity(domainKey: Buffer, storageKey: Buffer): Promise<void> {
+  private async createClusterIdentity(domainKey: Buffer, storageKey: Buffer): Promise<boolean> {
     const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const csr = await createCsr(pair, this.cfg.clusterId);
     const rec: ClusterIdentity = {
@@ -160,28 +197,124 @@ export class HsmNode {
       csr,
       fips: false,
     };
-    await this.sealed!.put(CLUSTER_ID, Buffer.from(JSON.stringify(rec)), 0);
+    try {
+      await this.sealed.put(CLUSTER_ID, Buffer.from(JSON.stringify(rec)), 0);
+    } catch (e) {
+      if (e instanceof HsmError && e.code === 'CKR_STRONGROOM_CONFLICT') return false;
+      throw e;
+    }
     saveDomainKey(this.cfg.dir, storageKey, this.cfg.clusterId, domainKey);
     this.ctx.audit.append({ user: null, role: null, op: 'CN_GENERATE_KEY_PAIR', keyRefs: [], result: 'CKR_OK', detail: { what: 'domain key and cluster key pair' } });
+    return true;
   }
 
   private async loadClusterRecords(): Promise<void> {
-    const c = await this.sealed!.get(CLUSTER_ID);
+    const c = await this.sealed.get(CLUSTER_ID);
     if (c) {
       this.clusterRec = { rec: JSON.parse(c.value.toString('utf8')) as ClusterIdentity, version: c.version };
       if (this.nodeState !== 'ERROR' && this.nodeState !== 'DEGRADED') this.nodeState = this.clusterRec.rec.state;
     }
-    const m = await this.sealed!.get(MTLS_ID);
+    const m = await this.sealed.get(MTLS_ID);
     const before = JSON.stringify(this.mtlsRec.rec);
     if (m) this.mtlsRec = { rec: JSON.parse(m.value.toString('utf8')) as MtlsConfig, version: m.version };
     if (this.server && before !== JSON.stringify(this.mtlsRec.rec)) await this.refreshTls();
+  }
+
+  /** With the domain key in hand: load the cluster's records, follow the change feed, join the member list. */
+  private async goLive(): Promise<void> {
+    await this.loadClusterRecords();
+    await this.ctx.keys.start();
+    const head = await this.sealed.head();
+    this.stopWatch = this.sealed.watch('cluster/', head, () => void this.loadClusterRecords().catch(() => undefined));
+    for (const r of await this.sealed.list('member/')) {
+      if ('value' in r) this.memberRecs.set(r.id.slice(7), { rec: JSON.parse(r.value.toString('utf8')) as MemberRecord, version: r.version });
+    }
+    this.stopMemberWatch = this.sealed.watch('member/', head, (ev) => void this.readMember(ev.id, ev.kind).catch(() => undefined));
+    await this.heartbeat().catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'member heartbeat failed'));
+    this.heartbeatTimer = setInterval(() => {
+      this.heartbeat().catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'member heartbeat failed'));
+    }, HEARTBEAT_MS);
+    this.heartbeatTimer.unref();
+  }
+
+  private stopLive(): void {
+    this.stopWatch?.();
+    this.stopMemberWatch?.();
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.stopWatch = this.stopMemberWatch = this.heartbeatTimer = undefined;
+    this.ctx.keys.stop();
+  }
+
+  private async readMember(id: string, kind: 'put' | 'delete'): Promise<void> {
+    const hsmId = id.slice(7);
+    if (kind === 'delete') {
+      this.memberRecs.delete(hsmId);
+      return;
+    }
+    const r = await this.sealed.get(id);
+    if (r) this.memberRecs.set(hsmId, { rec: JSON.parse(r.value.toString('utf8')) as MemberRecord, version: r.version });
+  }
+
+  private ownMember(): MemberRecord {
+    return {
+      hsmId: this.id.hsmId,
+      az: this.id.availabilityZone,
+      address: this.id.address,
+      port: this.boundPort || this.id.port,
+      state: this.nodeState,
+      keyCount: this.ctx.keys.tokenCount,
+      serial: this.id.serial,
+      heartbeat: Date.now(),
+    };
+  }
+
+  /** Refreshes this HSM's member record (compare-and-swap; re-reads once on a lost race). */
+  private async heartbeat(): Promise<void> {
+    const id = `member/${this.id.hsmId}`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const cur = this.memberRecs.get(this.id.hsmId);
+      const rec = this.ownMember();
+      try {
+        const v = await this.sealed.put(id, Buffer.from(JSON.stringify(rec)), cur?.version ?? 0);
+        this.memberRecs.set(this.id.hsmId, { rec, version: v });
+        return;
+      } catch (e) {
+        if (!(e instanceof HsmError && e.code === 'CKR_STRONGROOM_CONFLICT')) throw e;
+        const r = await this.sealed.get(id);
+        if (r) this.memberRecs.set(this.id.hsmId, { rec: JSON.parse(r.value.toString('utf8')) as MemberRecord, version: r.version });
+        else this.memberRecs.delete(this.id.hsmId);
+      }
+    }
+  }
+
+  members(): MemberView[] {
+    const now = Date.now();
+    const out = new Map<string, MemberView>();
+    for (const { rec } of this.memberRecs.values()) {
+      const stale = now - rec.heartbeat > MEMBER_STALE_MS;
+      out.set(rec.hsmId, { hsmId: rec.hsmId, az: rec.az, address: rec.address, port: rec.port, state: stale ? 'UNREACHABLE' : rec.state, keyCount: rec.keyCount, serial: rec.serial });
+    }
+    const me = this.ownMember();
+    out.set(me.hsmId, { hsmId: me.hsmId, az: me.az, address: me.address, port: me.port, state: me.state, keyCount: me.keyCount, serial: me.serial });
+    return [...out.values()].sort((a, b) => a.az.localeCompare(b.az) || a.hsmId.localeCompare(b.hsmId));
+  }
+
+  /** Cloning, recipient side: keep the domain key sealed at rest, then serve. */
+  private async adoptDomainKey(key: Buffer): Promise<void> {
+    saveDomainKey(this.cfg.dir, this.storageKey!, this.cfg.clusterId, key);
+    this.domainKey = key;
+    this.sealed.setBarrier(new Barrier(key, this.cfg.clusterId));
+    this.nodeState = 'UNINITIALIZED';
+    await this.goLive();
+    await this.refreshTls();
+    this.log.info({ state: this.nodeState }, 'cloned: domain key received from an active HSM');
   }
 
   /** TLS identity: the device certificate before initialisation; after, a certificate issued by the cluster key. */
   private async tlsMaterial(): Promise<TlsMaterial> {
     const key = this.id.deviceKey.export({ format: 'pem', type: 'pkcs8' }).toString();
     const clientCas = [this.id.fleetCa, ...this.mtlsRec.rec.anchors.map((a) => a.pem)];
-    const c = this.clusterRec?.rec;
+    const c = this.domainKey ? this.clusterRec?.rec : undefined;
     if (!c?.clusterCertificate) return { key, certChain: this.id.deviceCertificate, clientCas };
     const clusterKey = createPrivateKey({ key: Buffer.from(c.clusterKey, 'base64'), format: 'der', type: 'pkcs8' });
     const serverCert = await issueCertificate({
@@ -204,9 +337,17 @@ export class HsmNode {
   /** Tamper response: zeroise keys in memory and the sealed domain key; the node must be cloned again. */
   tamper(reason: string): void {
     this.log.error({ reason }, 'TAMPER: zeroising');
+    // Last word to the others before the key is gone (best effort).
+    this.nodeState = 'DEGRADED';
+    void this.heartbeat().catch(() => undefined);
+    this.stopLive();
     this.ctx.keys.zeroise();
     zeroiseDomainKey(this.cfg.dir);
-    this.nodeState = 'DEGRADED';
+    this.domainKey?.fill(0);
+    this.domainKey = undefined;
+    this.clusterRec = undefined;
+    setImmediate(() => this.sealed.setBarrier(undefined));
+    void this.refreshTls().catch(() => undefined);
     try {
       this.ctx.audit.append({ user: null, role: null, op: 'CN_ZEROIZE', keyRefs: [], result: 'CKR_OK', detail: { reason } });
     } catch {
@@ -216,8 +357,7 @@ export class HsmNode {
   }
 
   async close(): Promise<void> {
-    this.stopWatch?.();
-    this.ctx.keys.stop();
+    this.stopLive();
     await this.server?.close();
     try {
       this.ctx.audit.close();

@@ -9,13 +9,17 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { HsmConnection } from '../client/connection.js';
+import { applianceConnect, applianceCreds, cloneInto } from './appliance.js';
 import { createCa, issueCertificate, signCsr } from '../pki/pki.js';
 
 export interface UpOptions {
   dataDir: string;
-  address: string;
+  /** First two octets of the loopback subnets: zone z gets 127.B.(z+1).0/24. Default 127.20. */
+  subnetBase: string;
   port: number;
+  /** How many HSMs (spread over zones a, b, c, …). */
+  hsms: number;
+  region: string;
   /** Enforce mutual TLS (the default). */
   mtls: boolean;
   out?: (line: string) => void;
@@ -23,11 +27,12 @@ export interface UpOptions {
 
 export interface RunningCluster {
   clusterId: string;
-  hsms: Array<{ hsmId: string; address: string; port: number; process: ChildProcess }>;
+  hsms: Array<{ hsmId: string; address: string; port: number; process: ChildProcess; state: string }>;
   clientConfigPath: string;
   stop(): Promise<void>;
 }
 
+const ZONES = 'abcdefghijklmnopqrstuvwxyz'.split('');
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/strongroom.js');
 
 function writeOnce(path: string, make: () => string, mode = 0o644): void {
@@ -97,11 +102,23 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
   const client = await ensureLeaf(dir, 'client', customer, 'strongroom-client', 'client');
 
   const clusterFile = join(dir, 'cluster.json');
-  writeOnce(clusterFile, () => JSON.stringify({ clusterId: randomId('cluster-'), hsms: [{ hsmId: randomId('hsm-'), availabilityZone: 'local-1a' }] }, null, 2) + '\n');
+  writeOnce(clusterFile, () => JSON.stringify({ clusterId: randomId('cluster-'), hsms: [] }, null, 2) + '\n');
   const layout = JSON.parse(readFileSync(clusterFile, 'utf8')) as { clusterId: string; hsms: Array<{ hsmId: string; availabilityZone: string }> };
+  const zones = ZONES.map((z) => `${opts.region}${z}`);
+  while (layout.hsms.length < opts.hsms) {
+    layout.hsms.push({ hsmId: randomId('hsm-'), availabilityZone: zones[layout.hsms.length % zones.length]! });
+  }
+  writeFileSync(clusterFile, JSON.stringify(layout, null, 2) + '\n');
+  const wanted = layout.hsms.slice(0, opts.hsms);
 
   const running: RunningCluster['hsms'] = [];
-  for (const h of layout.hsms) {
+  const perZone = new Map<string, number>();
+  const creds = applianceCreds(dir);
+  const startOne = async (h: { hsmId: string; availabilityZone: string }) => {
+    const z = zones.indexOf(h.availabilityZone);
+    const k = perZone.get(h.availabilityZone) ?? 0;
+    perZone.set(h.availabilityZone, k + 1);
+    const address = `${opts.subnetBase}.${(z < 0 ? zones.length : z) + 1}.${10 + k}`;
     const nodeDir = join(dir, 'hsms', h.hsmId);
     mkdirSync(nodeDir, { recursive: true, mode: 0o700 });
     const nodeConfigPath = join(nodeDir, 'node.json');
@@ -109,7 +126,7 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
       hsmId: h.hsmId,
       clusterId: layout.clusterId,
       availabilityZone: h.availabilityZone,
-      address: opts.address,
+      address,
       port: opts.port,
       dir: nodeDir,
       storePath: join(dir, 'store.sqlite'),
@@ -117,11 +134,14 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
       fleetCaKeyFile: join(dir, 'fleet', 'fleetCA.key'),
     }, null, 2) + '\n');
     const started = await startHsmProcess(nodeConfigPath, join(nodeDir, 'hsm.log'));
-    running.push({ hsmId: h.hsmId, address: opts.address, port: started.port, process: started.child });
-  }
+    const entry = { hsmId: h.hsmId, address, port: started.port, process: started.child, state: started.state };
+    running.push(entry);
+    return entry;
+  };
 
-  const first = running[0]!;
-  const conn = await HsmConnection.connect({ host: first.address, port: first.port, ca: [fleet.cert, customer.cert], cert: appliance.cert, key: appliance.key });
+  // The first HSM alone: on a new cluster it makes the domain key and the cluster key pair.
+  const first = await startOne(wanted[0]!);
+  const conn = await applianceConnect(creds, first.address, first.port);
   try {
     const info = await conn.call('cluster.info', {});
     if (info.state === 'UNINITIALIZED') {
@@ -134,6 +154,17 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
         clientTrustAnchors: [customer.cert],
         mtlsEnforcement: opts.mtls ? 'cluster' : 'none',
       });
+    }
+    // The others, in parallel; any HSM without the domain key is cloned from the first.
+    const rest = await Promise.all(wanted.slice(1).map((h) => startOne(h)));
+    for (const h of [first, ...rest]) {
+      if (h.state !== 'UNCLONED' && h.state !== 'DEGRADED') continue;
+      const target = await applianceConnect(creds, h.address, h.port);
+      try {
+        h.state = await cloneInto(conn, target);
+      } finally {
+        target.close();
+      }
     }
   } finally {
     conn.close();

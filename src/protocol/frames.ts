@@ -17,10 +17,12 @@ export type ReplyFrame =
   | { id: number; ok: false; error: { code: CkrName; message: string } };
 
 export function encodeFrame(body: unknown): Buffer {
-  const json = Buffer.from(JSON.stringify(body), 'utf8');
-  const out = Buffer.allocUnsafe(4 + json.length);
-  out.writeUInt32BE(json.length, 0);
-  json.copy(out, 4);
+  // The JSON goes straight into the frame: no intermediate Buffer, one copy.
+  const json = JSON.stringify(body);
+  const len = Buffer.byteLength(json, 'utf8');
+  const out = Buffer.allocUnsafe(4 + len);
+  out.writeUInt32BE(len, 0);
+  out.write(json, 4, len, 'utf8');
   return out;
 }
 
@@ -28,50 +30,56 @@ export function encodeFrame(body: unknown): Buffer {
  * Incremental frame decoder. push() returns the complete bodies (parsed JSON) received so far.
  * A declared length above the cap throws HsmError(CKR_STRONGROOM_FRAME_TOO_LARGE) before any
  * buffering; invalid JSON yields a ParseFailure entry so the caller can reply and go on.
+ * Bytes of an incomplete frame are kept as received and joined once, when the frame completes.
  */
 export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  /** Bytes the frame at the head of the buffer needs in all: 4 until its header is known. */
+  private need = 4;
   constructor(private readonly maxFrame: number = DEFAULT_MAX_FRAME) {}
 
   push(data: Buffer): Array<{ body: unknown } | { parseError: string }> {
-    this.chunks.push(data);
-    this.buffered += data.length;
     const out: Array<{ body: unknown } | { parseError: string }> = [];
-    for (;;) {
-      if (this.buffered < 4) break;
-      const head = this.peek(4);
-      const len = head.readUInt32BE(0);
+    if (this.buffered + data.length < this.need) {
+      this.chunks.push(data);
+      this.buffered += data.length;
+      return out;
+    }
+    let buf = data;
+    if (this.buffered > 0) {
+      this.chunks.push(data);
+      buf = Buffer.concat(this.chunks, this.buffered + data.length);
+    }
+    this.chunks = [];
+    this.buffered = 0;
+    this.need = 4;
+    let off = 0;
+    while (buf.length - off >= 4) {
+      const len = buf.readUInt32BE(off);
       if (len > this.maxFrame) {
         throw new HsmError('CKR_STRONGROOM_FRAME_TOO_LARGE', `frame of ${len} bytes exceeds the cap of ${this.maxFrame}`);
       }
-      if (this.buffered < 4 + len) break;
-      const all = this.take(4 + len);
-      const text = all.subarray(4);
+      if (buf.length - off - 4 < len) {
+        this.need = 4 + len;
+        break;
+      }
+      const start = off + 4;
+      off = start + len;
       try {
-        out.push({ body: JSON.parse(text.toString('utf8')) });
+        out.push({ body: JSON.parse(buf.toString('utf8', start, off)) });
       } catch {
         out.push({ parseError: 'frame body is not valid JSON' });
       }
+    }
+    if (off < buf.length) {
+      this.chunks.push(off === 0 ? buf : buf.subarray(off));
+      this.buffered = buf.length - off;
     }
     return out;
   }
 
   get pendingBytes(): number {
     return this.buffered;
-  }
-
-  private peek(n: number): Buffer {
-    if (this.chunks[0]!.length >= n) return this.chunks[0]!.subarray(0, n);
-    return Buffer.concat(this.chunks).subarray(0, n);
-  }
-
-  private take(n: number): Buffer {
-    const joined = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    const head = joined.subarray(0, n);
-    const rest = joined.subarray(n);
-    this.chunks = rest.length ? [rest] : [];
-    this.buffered = rest.length;
-    return head;
   }
 }

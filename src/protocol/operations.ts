@@ -91,6 +91,22 @@ export const ops = {
     auth: 'appliance',
   },
   'cluster.activate': { params: z.object({ password: Password }).strict(), auth: 'none' },
+  'cluster.device': { params: Empty, auth: 'none' },
+  'cluster.cloneExport': { params: z.object({ recipientCertificate: z.string().max(16384) }).strict(), auth: 'appliance' },
+  'cluster.cloneImport': {
+    params: z.object({
+      package: z.object({
+        clusterId: z.string().max(64),
+        senderCertificate: z.string().max(16384),
+        recipientFingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+        ephemeralPublicKey: b64(512),
+        iv: b64(16),
+        wrapped: b64(256),
+        signature: b64(512),
+      }).strict(),
+    }).strict(),
+    auth: 'appliance',
+  },
   'mtls.listTrustAnchors': { params: Empty, auth: 'none' },
   'mtls.registerTrustAnchor': { params: z.object({ pem: z.string().max(16384) }).strict(), auth: 'login' },
   'mtls.deregisterTrustAnchor': { params: z.object({ certificateReference: z.string().max(80) }).strict(), auth: 'login' },
@@ -231,6 +247,8 @@ export interface HsmDescription {
 export interface ClusterInfo {
   'cluster-id': string;
   state: 'UNINITIALIZED' | 'INITIALIZED' | 'ACTIVE';
+  /** State of the HSM that answered (it may be DEGRADED or UNCLONED while the cluster is ACTIVE). */
+  'hsm-state': string;
   'fips-mode': boolean;
   hsms: HsmDescription[];
 }
@@ -240,6 +258,9 @@ export interface OpResults {
   'cluster.csr': { csr: string; hsmCertificate: string; fleetCertificate: string };
   'cluster.initialize': { state: 'INITIALIZED' };
   'cluster.activate': { state: 'ACTIVE' };
+  'cluster.device': { 'hsm-id': string; 'cluster-id': string; state: string; deviceCertificate: string };
+  'cluster.cloneExport': { package: { clusterId: string; senderCertificate: string; recipientFingerprint: string; ephemeralPublicKey: string; iv: string; wrapped: string; signature: string } };
+  'cluster.cloneImport': { state: string };
   'mtls.listTrustAnchors': { 'trust_anchors': Array<{ 'certificate-reference': string; certificate: string; 'cluster-coverage': 'full' }> };
   'mtls.registerTrustAnchor': { 'trust_anchor': { 'certificate-reference': string; certificate: string; 'cluster-coverage': 'full' } };
   'mtls.deregisterTrustAnchor': { message: string };

@@ -5,3 +5,9 @@ export { VersionConflictError } from './store.js';
 export type { ChangeEvent, ClusterStore, StoredRecord } from './store.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory.js';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite.js';
+export {
+  EtcdStore,
+  StoreHistoryCompactedError,
+  StoreUnavailableError,
+  type EtcdStoreOptions,
+} from './etcd.js';

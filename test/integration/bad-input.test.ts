@@ -23,6 +23,8 @@ const ALICE_PW = 'alice-password-1';
 const PER_CONNECTION = 10_000;
 /** Frames sent before waiting for their replies; well under the node's 512 in flight. */
 const BATCH = 200;
+/** Longest error message accepted: three schema issues of a couple of hundred characters each. */
+const MAX_MESSAGE = 1024;
 const SEED = Number(process.env['FUZZ_SEED'] ?? Date.now() % 2 ** 31);
 
 // --- a seeded generator --------------------------------------------------------------------------
@@ -135,7 +137,7 @@ function protocolCase(nextId: () => number, extra: ((id: number) => Case | null)
   for (;;) {
     const w = rnd();
     // Weights: big bodies (deep, huge) are 1% each so a run moves tens, not hundreds, of megabytes.
-    const kind = w < 0.01 ? 'deep' : w < 0.02 ? 'huge' : pick(['unknownOp', 'badParams', 'badParams', 'badParams', 'badId', 'nonObject', 'notJson', 'randomBody', 'extra', 'extra'] as const);
+    const kind = w < 0.01 ? 'deep' : w < 0.02 ? 'huge' : w < 0.04 ? 'proto' : pick(['unknownOp', 'badParams', 'badParams', 'badParams', 'badId', 'nonObject', 'notJson', 'randomBody', 'extra', 'extra'] as const);
     const id = nextId();
     let b: Buffer;
     switch (kind) {
@@ -162,6 +164,15 @@ function protocolCase(nextId: () => number, extra: ((id: number) => Case | null)
         b = pick([good.subarray(0, 1 + int(good.length - 2)), Buffer.from(''), Buffer.from('{id:1}'), Buffer.from('\u0000\u0001'), Buffer.from('{"id":1,}')]);
         break;
       }
+      case 'proto':
+        // Prototype-pollution shapes: own "__proto__" / "constructor" keys, as JSON.parse makes them.
+        b = Buffer.from(pick([
+          `{"id":${id},"op":"${pick(OP_NAMES)}","params":{"__proto__":{"role":"admin","user":{"username":"admin","role":"admin"}}}}`,
+          `{"id":${id},"op":"login","params":{"username":"alice","role":"crypto-user","password":"x","__proto__":{"isAdmin":true}}}`,
+          `{"id":${id},"op":"key.list","params":{"filter":{"attributes":{"__proto__":{"owner":"alice"}}}}}`,
+          `{"id":${id},"op":"crypto.sign","params":{"constructor":{"prototype":{"polluted":true}}}}`,
+        ]));
+        break;
       case 'randomBody':
         b = randBytes(int(512));
         break;
@@ -181,6 +192,8 @@ function protocolCase(nextId: () => number, extra: ((id: number) => Case | null)
           () => body({ id, op: 'key.list', params: Object.fromEntries(Array.from({ length: 12_000 }, (_, i) => [`k${i}`, i])) }),
           () => body({ id, op: 'key.generateKeyPair', params: { keyType: 'ec', curve: 'secp256r1', shareWith: Array.from({ length: 30_000 }, () => 'bob') } }),
           () => body({ id, op: 'crypto.encrypt', params: { mechanism: 'CKM_AES_GCM', ref: '0x1', data: 'QUFB', params: { aad: '#'.repeat(150_000) } } }),
+          () => body({ id, op: 'key.list', params: { filter: { attributes: { ['k'.repeat(150_000)]: 7 } } } }),
+          () => body({ id, op: 'whoami', params: { ['\u0001'.repeat(30_000)]: 1 } }),
         ])();
         break;
       case 'extra': {
@@ -357,6 +370,8 @@ async function runStream(conn: RawConn, total: number, next: () => Case, who: st
       expect(isCkrName(r.error.code), `seed ${SEED}: not a CKR name: ${r.error.code}`).toBe(true);
       expect(isInternal(r.error.code), `seed ${SEED}: internal failure: ${r.error.message}`).toBe(false);
       expect(typeof r.error.message === 'string' && r.error.message.length > 0).toBe(true);
+      // Messages name the fault; they must not echo the caller's input back at length.
+      expect(r.error.message.length, `seed ${SEED}: ${r.error.message.length}-char message: ${r.error.message.slice(0, 120)}`).toBeLessThanOrEqual(MAX_MESSAGE);
       if (r.id === 0) {
         zero++;
         expect(r.error.code, `seed ${SEED}: id-0 reply ${r.error.message}`).toBe('CKR_STRONGROOM_PROTOCOL');
@@ -493,7 +508,7 @@ describe('bad input against a real node', () => {
     const conn = await RawConn.open(cfg);
     const { byKind } = await runStream(conn, PER_CONNECTION - 40, () => protocolCase(() => next++, needsLogin), null);
     conn.destroy();
-    for (const k of ['unknownOp', 'badParams', 'badId', 'nonObject', 'notJson', 'randomBody', 'deep', 'huge', 'needsLogin']) {
+    for (const k of ['unknownOp', 'badParams', 'badId', 'nonObject', 'notJson', 'randomBody', 'deep', 'huge', 'proto', 'needsLogin']) {
       expect(byKind[k] ?? 0, `kind ${k} was exercised`).toBeGreaterThan(50);
     }
     await framingFaults(cfg, false, 40);

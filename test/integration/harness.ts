@@ -36,9 +36,17 @@ export interface Cluster {
   cleanup(): Promise<void>;
 }
 
+/** A loopback range of its own per cluster, so test files running side by side never collide. */
+function subnetBase(): string {
+  return `127.${21 + Math.floor(Math.random() * 220)}`;
+}
+
 function startUp(dir: string, port: number, extra: string[]): Promise<ChildProcess> {
+  const args = ['up', '--data-dir', dir, '--port', String(port)];
+  if (!extra.includes('--hsms')) args.push('--hsms', '1');
+  if (!extra.includes('--subnet-base')) args.push('--subnet-base', subnetBase());
   return new Promise((res, rej) => {
-    const proc = spawn(process.execPath, [STRONGROOM, 'up', '--data-dir', dir, '--port', String(port), ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [STRONGROOM, ...args, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     const rl = createInterface({ input: proc.stdout! });
@@ -67,6 +75,8 @@ function stopProc(proc: ChildProcess): Promise<void> {
 export async function startCluster(extra: string[] = []): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'strongroom-test-'));
   const port = await freePort();
+  // The subnet base is fixed once per cluster so restart() finds the same addresses.
+  if (!extra.includes('--subnet-base')) extra = [...extra, '--subnet-base', subnetBase()];
   const c: Cluster = {
     dir,
     port,

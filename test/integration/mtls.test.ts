@@ -25,7 +25,8 @@ afterAll(async () => {
 
 async function tryInfo(opts: { cert?: string; key?: string }): Promise<'served' | 'refused'> {
   try {
-    const conn = await HsmConnection.connect({ host: '127.0.0.1', port: c.port, ca, ...opts });
+    const hsm = JSON.parse(readFileSync(c.config, 'utf8')).hsms[0] as { address: string; port: number };
+    const conn = await HsmConnection.connect({ host: hsm.address, port: hsm.port, ca, ...opts });
     try {
       await conn.call('cluster.info', {});
       return 'served';

@@ -20,10 +20,30 @@ export interface TamperedRecord {
 }
 
 export class SealedStore {
+  #barrier: Barrier | undefined;
+
   constructor(
     readonly store: ClusterStore,
-    readonly barrier: Barrier,
-  ) {}
+    barrier: Barrier | undefined,
+  ) {
+    this.#barrier = barrier;
+  }
+
+  /** The barrier in use; CKR_STRONGROOM_STATE while this HSM holds no domain key (uncloned or zeroised). */
+  get barrier(): Barrier {
+    if (!this.#barrier) throw new HsmError('CKR_STRONGROOM_STATE', 'this HSM holds no domain key: it must be cloned from an active HSM');
+    return this.#barrier;
+  }
+
+  get hasKey(): boolean {
+    return this.#barrier !== undefined;
+  }
+
+  /** Installs the barrier after cloning, or removes (and destroys) it on tamper. */
+  setBarrier(b: Barrier | undefined): void {
+    if (this.#barrier && this.#barrier !== b) this.#barrier.destroy();
+    this.#barrier = b;
+  }
 
   /** The opened record, or undefined when absent; CKR_STRONGROOM_RECORD_TAMPERED if it fails to open. */
   async get(id: string): Promise<{ version: number; value: Buffer } | undefined> {
@@ -53,9 +73,10 @@ export class SealedStore {
   /** Every record under prefix, ordered by id; a record that fails to open is reported, not thrown. */
   async list(prefix: string): Promise<Array<OpenedRecord | TamperedRecord>> {
     const out: Array<OpenedRecord | TamperedRecord> = [];
+    const barrier = this.barrier;
     for (const rec of await this.store.list(prefix)) {
       try {
-        out.push({ id: rec.id, version: rec.version, value: this.barrier.open(rec.id, rec.version, rec.value) });
+        out.push({ id: rec.id, version: rec.version, value: barrier.open(rec.id, rec.version, rec.value) });
       } catch (err) {
         if (!(err instanceof HsmError)) throw err;
         out.push({ id: rec.id, version: rec.version, error: err });

@@ -12,10 +12,16 @@ export const MAX_TRUST_ANCHORS = 2;
 
 const info: Handler<OpParams<'cluster.info'>, OpResults['cluster.info']> = (ctx) => {
   const state = ctx.state();
-  const c = state === 'ACTIVE' || state === 'INITIALIZED' || state === 'UNINITIALIZED' ? ctx.cluster() : undefined;
+  let c;
+  try {
+    c = ctx.cluster();
+  } catch {
+    c = undefined;
+  }
   return {
     'cluster-id': ctx.id.clusterId,
     state: c?.state ?? 'UNINITIALIZED',
+    'hsm-state': state,
     'fips-mode': c?.fips ?? false,
     hsms: ctx.members().map((m) => ({
       'hsm-id': m.hsmId,
@@ -24,7 +30,7 @@ const info: Handler<OpParams<'cluster.info'>, OpResults['cluster.info']> = (ctx)
       port: m.port,
       state: m.state,
       'cluster-id': ctx.id.clusterId,
-      'hsm-serial-number': ctx.id.serial,
+      'hsm-serial-number': m.serial,
       'firmware-version': '0.1.0',
       'key-count': m.keyCount,
     })),
@@ -131,6 +137,27 @@ const getEnforcement: Handler<OpParams<'mtls.getEnforcement'>, OpResults['mtls.g
   'mtls-enforcement-level': ctx.mtls().enforcement,
 });
 
+const device: Handler<OpParams<'cluster.device'>, OpResults['cluster.device']> = (ctx) => ({
+  'hsm-id': ctx.id.hsmId,
+  'cluster-id': ctx.id.clusterId,
+  state: ctx.state(),
+  deviceCertificate: ctx.id.deviceCertificate,
+});
+
+const cloneExport: Handler<OpParams<'cluster.cloneExport'>, OpResults['cluster.cloneExport']> = async (ctx, req) => {
+  const pkg = await ctx.clone.export(req.params.recipientCertificate);
+  req.detail['recipient'] = pkg.recipientFingerprint.slice(0, 16);
+  return { package: pkg };
+};
+
+const cloneImport: Handler<OpParams<'cluster.cloneImport'>, OpResults['cluster.cloneImport']> = async (ctx, req) => {
+  const st = ctx.state();
+  if (st !== 'UNCLONED' && st !== 'DEGRADED') throw new HsmError('CKR_STRONGROOM_STATE', `this HSM is ${st}: it already holds the domain key`);
+  await ctx.clone.import(req.params.package);
+  req.detail['sender'] = req.params.package.senderCertificate.length;
+  return { state: ctx.state() };
+};
+
 const mechanismList: Handler<OpParams<'mechanism.list'>, OpResults['mechanism.list']> = (ctx) => ({
   mechanisms: ctx.mechs.list().map((m) => ({ name: m.name, fips: m.fips, operations: [...m.operations] })),
 });
@@ -146,4 +173,7 @@ export const clusterHandlers = {
   'mtls.setEnforcement': setEnforcement,
   'mtls.getEnforcement': getEnforcement,
   'mechanism.list': mechanismList,
+  'cluster.device': device,
+  'cluster.cloneExport': cloneExport,
+  'cluster.cloneImport': cloneImport,
 } as Record<string, Handler<never, unknown>>;

@@ -30,6 +30,8 @@ const HANDLERS: Record<string, Handler<never, unknown>> = {
 export const AUDITED: Partial<Record<OpName, string>> = {
   'cluster.initialize': 'CN_INIT_TOKEN',
   'cluster.activate': 'CN_CHANGE_PSWD',
+  'cluster.cloneExport': 'CN_CLONE_SOURCE',
+  'cluster.cloneImport': 'CN_CLONE_TARGET',
   'mtls.registerTrustAnchor': 'CN_REGISTER_TRUST_ANCHOR',
   'mtls.deregisterTrustAnchor': 'CN_DEREGISTER_TRUST_ANCHOR',
   'mtls.setEnforcement': 'CN_SET_MTLS_ENFORCEMENT',
@@ -51,7 +53,10 @@ export const AUDITED: Partial<Record<OpName, string>> = {
 };
 
 /** Operations a node serves while it is not ACTIVE (initialisation path, info). */
-const BEFORE_ACTIVE = new Set<OpName>(['cluster.info', 'cluster.csr', 'cluster.initialize', 'cluster.activate', 'mtls.listTrustAnchors', 'user.list', 'whoami', 'mechanism.list', 'login']);
+const BEFORE_ACTIVE = new Set<OpName>(['cluster.info', 'cluster.device', 'cluster.cloneExport', 'cluster.cloneImport', 'cluster.csr', 'cluster.initialize', 'cluster.activate', 'mtls.listTrustAnchors', 'user.list', 'whoami', 'mechanism.list', 'login']);
+
+/** What an HSM without a domain key (new, or zeroised by tamper) still answers. */
+const CLONE_OPS = new Set<OpName>(['cluster.info', 'cluster.device', 'cluster.cloneImport']);
 
 function isOp(op: unknown): op is OpName {
   return typeof op === 'string' && Object.prototype.hasOwnProperty.call(ops, op);
@@ -75,7 +80,9 @@ export async function dispatch(ctx: HsmContext, session: Session, body: unknown)
     if (!parsed.success) throw new HsmError('CKR_ARGUMENTS_BAD', `${op}: ${zodMessage(parsed.error.issues)}`);
     const state = ctx.state();
     if (state === 'ERROR' && op !== 'cluster.info') throw new HsmError('CKR_DEVICE_ERROR', 'the HSM failed its power-on self-tests and serves nothing');
-    if ((state === 'DEGRADED' || state === 'UNCLONED') && op !== 'cluster.info') throw new HsmError('CKR_STRONGROOM_STATE', `the HSM is ${state}`);
+    if ((state === 'DEGRADED' || state === 'UNCLONED') && !CLONE_OPS.has(op)) {
+      throw new HsmError('CKR_STRONGROOM_STATE', `the HSM is ${state}: it holds no domain key and serves nothing until it is cloned again`);
+    }
     if (state !== 'ACTIVE' && !BEFORE_ACTIVE.has(op)) throw new HsmError('CKR_STRONGROOM_STATE', `the cluster is ${state}: activate it first`);
     if (spec.auth === 'appliance' && !session.appliance) throw new HsmError('CKR_USER_NOT_LOGGED_IN', `${op} is for the appliance user only`);
     if (spec.auth === 'login' && !session.user) throw new HsmError('CKR_USER_NOT_LOGGED_IN', `${op} needs a logged-in user`);
