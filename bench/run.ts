@@ -142,8 +142,8 @@ function table(rows: Row[]): string {
     const ratio = r.hsm && r.node ? `${((100 * r.hsm.opsPerSec) / r.node.opsPerSec).toFixed(1)}%` : '–';
     out.push(`| ${r.op} | ${r.inFlight} | ${f0(r.hsm?.opsPerSec)} | ${f3(r.hsm?.p50Ms)} | ${f3(r.hsm?.p99Ms)} | ${f0(r.node?.opsPerSec)} | ${f3(r.node?.p50Ms)} | ${f3(r.node?.p99Ms)} | ${ratio} |`);
   }
-  out.push('', 'CPU per operation (µs, user+system; warm-up included): the HSM process and the bench process (client library, TLS).', '',
-    '| Operation | In flight | HSM CPU µs/op | client CPU µs/op | node:crypto CPU µs/op (main thread) |', '|---|---:|---:|---:|---:|');
+  out.push('', 'CPU per operation (µs, user+system of the whole process, thread pool included; warm-up included).', '',
+    '| Operation | In flight | HSM process µs/op | bench process (client) µs/op | bench process (node:crypto) µs/op |', '|---|---:|---:|---:|---:|');
   for (const r of rows) out.push(`| ${r.op} | ${r.inFlight} | ${f3(r.hsm?.hsmCpuUs)} | ${f3(r.hsm?.benchCpuUs)} | ${f3(r.node?.benchCpuUs)} |`);
   return out.join('\n');
 }

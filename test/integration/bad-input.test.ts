@@ -564,6 +564,24 @@ describe('bad input against a real node', () => {
     c.destroy();
   });
 
+  it('the FRAME_TOO_LARGE reply reaches a client that is still sending the oversized body', async () => {
+    // The node must not reset the connection under the reply: closing a socket with unread input
+    // makes the kernel send RST, and the peer may then lose the reply it had been sent.
+    const lost: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const c = await RawConn.open(cfg);
+      // A busy connection first (its TCP windows open wide), then the oversized frame.
+      c.write(frameOf(Buffer.alloc(DEFAULT_MAX_FRAME, 0x20)));
+      expect(await c.until(() => c.replies.length === 1, 10_000)).toBe(true);
+      const len = DEFAULT_MAX_FRAME + 1 + i * 40_000;
+      c.write(frameOf(Buffer.alloc(len, 0x20)));
+      expect(await c.until(() => c.closed, 10_000)).toBe(true);
+      if (c.replies.at(-1)?.ok !== false || (c.replies.at(-1) as { error?: { code?: string } }).error?.code !== 'CKR_STRONGROOM_FRAME_TOO_LARGE') lost.push(i);
+      c.destroy();
+    }
+    expect(lost, 'attempts whose FRAME_TOO_LARGE reply never arrived').toEqual([]);
+  });
+
   it('left users, keys and the audit trail as they were, with the HSM process up and its memory bounded', async () => {
     expect(cluster.proc.exitCode).toBeNull();
     expect(alive(pid)).toBe(true);

@@ -3,7 +3,7 @@
 // (npm test builds first). Cleans up its processes and directories.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -129,4 +129,50 @@ export function haveTool(bin: string): boolean {
   const ok = spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
   if (!ok && process.env['STRONGROOM_REQUIRE_ALL'] === '1') throw new Error(`${bin} is required in CI (scripts/install-test-deps.mjs installs it)`);
   return ok;
+}
+
+export interface HsmProcessInfo {
+  hsmId: string;
+  dir: string;
+  config: string;
+  address: string;
+  port: number;
+  pid: number;
+}
+
+/** The HSMs of a cluster started by `up`, read from their node.json and pid files. */
+export function hsmProcesses(cluster: Cluster): HsmProcessInfo[] {
+  const out: HsmProcessInfo[] = [];
+  const base = join(cluster.dir, 'hsms');
+  for (const id of readdirSync(base)) {
+    const config = join(base, id, 'node.json');
+    const n = JSON.parse(readFileSync(config, 'utf8')) as { address: string; port: number };
+    let pid = 0;
+    try {
+      pid = Number(readFileSync(join(base, id, 'hsm.pid'), 'utf8'));
+    } catch {
+      /* not started */
+    }
+    out.push({ hsmId: id, dir: join(base, id), config, address: n.address, port: n.port, pid });
+  }
+  return out;
+}
+
+/** Starts one HSM process by hand (after a kill -9), resolving when it is ready. */
+export function startHsm(h: HsmProcessInfo): Promise<ChildProcess> {
+  return new Promise((res, rej) => {
+    const proc = spawn(process.execPath, [STRONGROOM, 'hsm', '--config', h.config], { stdio: ['ignore', 'pipe', 'ignore'], detached: false });
+    const rl = createInterface({ input: proc.stdout! });
+    const timer = setTimeout(() => rej(new Error(`HSM ${h.hsmId} did not start`)), 30_000);
+    rl.on('line', (line) => {
+      if (line.includes('"event":"ready"')) {
+        clearTimeout(timer);
+        res(proc);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`HSM ${h.hsmId} exited with ${code}`));
+    });
+  });
 }

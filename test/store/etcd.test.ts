@@ -79,6 +79,19 @@ describe.skipIf(!haveEtcd())('EtcdStore', () => {
       }
     });
 
+    it('lists more records than one range page holds, in id order, as one snapshot', async () => {
+      const s = await EtcdStore.open({ endpoints: etcd.endpoints, prefix: namespace() });
+      try {
+        const ids = Array.from({ length: 150 }, (_, i) => `p/${String(i).padStart(3, '0')}`);
+        await Promise.all(ids.map((id) => s.put(id, bytes(id), 0)));
+        await s.put('q/after', bytes('x'), 0);
+        expect((await s.list('p/')).map((r) => r.id)).toEqual(ids);
+        expect(await s.list('')).toHaveLength(151);
+      } finally {
+        await s.close();
+      }
+    });
+
     it('an operation on a closed store fails; close is idempotent', async () => {
       const s = await EtcdStore.open({ endpoints: etcd.endpoints, prefix: namespace() });
       await s.close();
@@ -172,8 +185,8 @@ describe.skipIf(!haveEtcd())('EtcdStore', () => {
     }, 60_000);
 
     it('after one member restarts the quorum is back and writes work again', async () => {
-      const s = await store();
       await etcd.startMember(1);
+      const s = await until(() => store()); // open() itself needs the quorum
       const v = await until(async () => {
         const cur = (await s.get('w/a'))?.version ?? 0;
         return s.put('w/a', bytes('back'), cur);

@@ -62,8 +62,10 @@ function isOp(op: unknown): op is OpName {
   return typeof op === 'string' && Object.prototype.hasOwnProperty.call(ops, op);
 }
 
+/** At most three issues of at most 200 characters: zod quotes caller-chosen keys, so bound the echo. */
 function zodMessage(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
-  return issues.slice(0, 3).map((i) => `${i.path.length ? i.path.join('.') : 'params'}: ${i.message}`).join('; ');
+  const clip = (s: string): string => (s.length > 200 ? `${s.slice(0, 199)}…` : s);
+  return issues.slice(0, 3).map((i) => clip(`${i.path.length ? i.path.map(String).join('.') : 'params'}: ${i.message}`)).join('; ');
 }
 
 export async function dispatch(ctx: HsmContext, session: Session, body: unknown): Promise<ReplyFrame> {
@@ -81,7 +83,7 @@ export async function dispatch(ctx: HsmContext, session: Session, body: unknown)
     const state = ctx.state();
     if (state === 'ERROR' && op !== 'cluster.info') throw new HsmError('CKR_DEVICE_ERROR', 'the HSM failed its power-on self-tests and serves nothing');
     if ((state === 'DEGRADED' || state === 'UNCLONED') && !CLONE_OPS.has(op)) {
-      throw new HsmError('CKR_STRONGROOM_STATE', `the HSM is ${state}: it holds no domain key and serves nothing until it is cloned again`);
+      throw new HsmError('CKR_DEVICE_ERROR', `the HSM is ${state}: it holds no domain key and serves nothing until it is cloned again`);
     }
     if (state !== 'ACTIVE' && !BEFORE_ACTIVE.has(op)) throw new HsmError('CKR_STRONGROOM_STATE', `the cluster is ${state}: activate it first`);
     if (spec.auth === 'appliance' && !session.appliance) throw new HsmError('CKR_USER_NOT_LOGGED_IN', `${op} is for the appliance user only`);

@@ -12,6 +12,8 @@ import { dispatch } from './dispatch.js';
 /** Requests one connection may have in flight before the HSM answers busy (CloudHSM's 0xBB). */
 export const MAX_IN_FLIGHT = 512;
 export const MAX_CONNECTIONS = 900;
+/** How long a connection refused for a bad frame may drain input before it is destroyed. */
+const LINGER_MS = 2_000;
 
 export interface TlsMaterial {
   key: string;
@@ -106,21 +108,26 @@ export class HsmServer {
         flushing = true;
         setImmediate(() => {
           flushing = false;
-          if (out.length === 0 || socket.destroyed) return;
+          if (out.length === 0 || socket.destroyed || socket.writableEnded) return;
           const buf = out.length === 1 ? out[0]! : Buffer.concat(out);
           out = [];
           socket.write(buf);
         });
       }
     };
+    let refused = false;
     socket.on('data', (chunk: Buffer) => {
+      if (refused) return; // draining after a refused frame: read and drop until the close
       let frames;
       try {
         frames = decoder.push(chunk);
       } catch (e) {
         const err = e instanceof HsmError ? e : new HsmError('CKR_STRONGROOM_PROTOCOL', 'malformed frame');
+        // End, not destroy: closing with unread input makes the kernel send RST, which can discard
+        // the reply before the peer reads it. Input still arriving is dropped; LINGER_MS bounds it.
+        refused = true;
         socket.end(encodeFrame({ id: 0, ok: false, error: err.toWire() }));
-        socket.destroy();
+        setTimeout(() => socket.destroy(), LINGER_MS).unref();
         return;
       }
       for (const f of frames) {
