@@ -9,13 +9,14 @@ import { X509Certificate } from 'node:crypto';
 
 const USAGE = `usage:
   strongroom up [--data-dir DIR] [--hsms 3] [--region local-1] [--subnet-base 127.20] [--port 2223] [--no-mtls]
+                [--store sqlite|etcd --etcd-endpoints http://HOST:2379,…]
       start a local cluster in the foreground (Ctrl-C stops it); writes DIR/client.json.
       HSM k of zone z (a, b, c…) listens on 127.<subnet-base>.<z>.<10+k>:<port>
   strongroom hsm tamper --data-dir DIR --hsm-id ID
       simulate the tamper sensor of one HSM (it zeroises and reports DEGRADED)
   strongroom hsm clone --data-dir DIR --hsm-id ID
       clone the domain key into an HSM (new or zeroised) from an active HSM of the cluster
-  strongroom hsm --config DIR/hsms/ID/node.json | --data-dir DIR --hsm-id ID
+  strongroom hsm --config DIR/hsms/ID/node.json | --data-dir DIR --hsm-id ID [--store sqlite|etcd --etcd-endpoints …]
       run one HSM node process
   strongroom audit verify --data-dir DIR | FILE [--device-cert CRT]
       check every HSM's audit log under DIR (or one log file); exit 1 naming the first bad record`;
@@ -34,15 +35,20 @@ async function cmdUp(argv: string[]): Promise<void> {
       region: { type: 'string', default: 'local-1' },
       'subnet-base': { type: 'string', default: '127.20' },
       port: { type: 'string', default: '2223' },
+      store: { type: 'string', default: 'sqlite' },
+      'etcd-endpoints': { type: 'string' },
       'no-mtls': { type: 'boolean', default: false },
     },
   });
+  if (values.store !== 'sqlite' && values.store !== 'etcd') fail('--store is sqlite or etcd');
+  if (values.store === 'etcd' && !values['etcd-endpoints']) fail('--store etcd needs --etcd-endpoints URL[,URL…]');
+  const etcdEndpoints = values.store === 'etcd' ? values['etcd-endpoints']!.split(',') : undefined;
   const hsms = Number(values.hsms);
   if (!Number.isInteger(hsms) || hsms < 1 || hsms > 26) fail('--hsms takes 1 to 26');
   if (!/^127\.\d{1,3}$/.test(values['subnet-base'])) fail('--subnet-base is the first two octets of a loopback range, like 127.20');
   const { up } = await import('../orchestrator/up.js');
   const dataDir = resolve(values['data-dir']);
-  const cluster = await up({ dataDir, subnetBase: values['subnet-base'], hsms, region: values.region, port: Number(values.port), mtls: !values['no-mtls'] });
+  const cluster = await up({ dataDir, subnetBase: values['subnet-base'], hsms, region: values.region, port: Number(values.port), mtls: !values['no-mtls'], ...(etcdEndpoints ? { etcdEndpoints } : {}) });
   const rel = process.cwd() === dirname(dataDir) ? values['data-dir'] : dataDir;
   process.stdout.write(`
 Next steps (CloudHSM CLI syntax; the CLI finds ${rel}/client.json by itself from this directory,
@@ -70,13 +76,21 @@ Press Ctrl-C to stop the cluster.
 
 async function cmdHsm(argv: string[]): Promise<void> {
   if (argv[0] === 'tamper' || argv[0] === 'clone') return cmdHsmAction(argv[0], argv.slice(1));
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, 'data-dir': { type: 'string' }, 'hsm-id': { type: 'string' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string' }, 'data-dir': { type: 'string' }, 'hsm-id': { type: 'string' }, store: { type: 'string' }, 'etcd-endpoints': { type: 'string' } },
+  });
   let cfgPath = values.config;
   if (!cfgPath) {
     if (!values['data-dir'] || !values['hsm-id']) fail('hsm needs --config FILE or --data-dir DIR --hsm-id ID');
     cfgPath = join(values['data-dir'], 'hsms', values['hsm-id'], 'node.json');
   }
-  const raw = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, string | number>;
+  const raw = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, string | number | string[]>;
+  if (values.store === 'sqlite') delete raw['etcdEndpoints'];
+  else if (values.store === 'etcd' || values['etcd-endpoints']) {
+    if (!values['etcd-endpoints'] && !raw['etcdEndpoints']) fail('--store etcd needs --etcd-endpoints URL[,URL…]');
+    if (values['etcd-endpoints']) raw['etcdEndpoints'] = values['etcd-endpoints'].split(',');
+  } else if (values.store) fail('--store is sqlite or etcd');
   const { HsmNode } = await import('../hsm/node.js');
   const cfg = {
     hsmId: String(raw['hsmId']),
@@ -87,6 +101,7 @@ async function cmdHsm(argv: string[]): Promise<void> {
     dir: String(raw['dir']),
     storePath: String(raw['storePath']),
     fleetCaPem: readFileSync(String(raw['fleetCaFile']), 'utf8'),
+    ...(Array.isArray(raw['etcdEndpoints']) ? { etcdEndpoints: raw['etcdEndpoints'] } : {}),
     ...(raw['fleetCaKeyFile'] && existsSync(String(raw['fleetCaKeyFile'])) ? { fleetCaKeyPem: readFileSync(String(raw['fleetCaKeyFile']), 'utf8') } : {}),
   };
   const node = await HsmNode.start(cfg);

@@ -9,6 +9,7 @@ import { HsmError } from '../protocol/errors.js';
 import { DEFAULT_MAX_FRAME } from '../protocol/frames.js';
 import type { ClusterStore } from '../store/store.js';
 import { SqliteStore } from '../store/sqlite.js';
+import { EtcdStore } from '../store/etcd.js';
 import { Barrier } from './barrier/barrier.js';
 import { SealedStore } from './barrier/sealed-store.js';
 import { KeyStore } from './keystore/keystore.js';
@@ -45,8 +46,10 @@ export interface NodeConfig {
   port: number;
   /** The node's own directory: storage key, sealed device key and domain key, audit log. */
   dir: string;
-  /** SQLite file of the cluster store (shared by the HSMs on this machine). */
+  /** SQLite file of the cluster store (shared by the HSMs on this machine), unless etcd is given. */
   storePath: string;
+  /** etcd client URLs: the cluster store on etcd, for HSMs on several machines. */
+  etcdEndpoints?: string[];
   fleetCaPem: string;
   /** Only at first boot ("manufacturing"): the fleet CA key that certifies the device key. */
   fleetCaKeyPem?: string;
@@ -102,7 +105,9 @@ export class HsmNode {
       deviceCertificate: device.certificate,
       fleetCa: cfg.fleetCaPem,
     };
-    const rawStore = SqliteStore.open(cfg.storePath);
+    const rawStore: ClusterStore = cfg.etcdEndpoints?.length
+      ? await EtcdStore.open({ endpoints: cfg.etcdEndpoints, prefix: `strongroom/${cfg.clusterId}/` })
+      : SqliteStore.open(cfg.storePath);
     let domainKey = loadDomainKey(cfg.dir, storageKey, cfg.clusterId);
     let firstBoot = false;
     if (!domainKey && !(await rawStore.get(CLUSTER_ID))) {

@@ -20,6 +20,8 @@ export interface UpOptions {
   /** How many HSMs (spread over zones a, b, c, …). */
   hsms: number;
   region: string;
+  /** Run the cluster store on etcd instead of the embedded SQLite file. */
+  etcdEndpoints?: string[];
   /** Enforce mutual TLS (the default). */
   mtls: boolean;
   out?: (line: string) => void;
@@ -130,6 +132,7 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
       port: opts.port,
       dir: nodeDir,
       storePath: join(dir, 'store.sqlite'),
+      ...(opts.etcdEndpoints ? { etcdEndpoints: opts.etcdEndpoints } : {}),
       fleetCaFile: join(dir, 'fleet', 'fleetCA.crt'),
       fleetCaKeyFile: join(dir, 'fleet', 'fleetCA.key'),
     }, null, 2) + '\n');

@@ -64,6 +64,7 @@ export const CKR = {
   CKR_STRONGROOM_FRAME_TOO_LARGE: 0x80000106,
   CKR_STRONGROOM_PROTOCOL: 0x80000107, // malformed frame or unknown operation
   CKR_STRONGROOM_AUDIT_FAILED: 0x80000108,
+  CKR_STRONGROOM_STORE_UNAVAILABLE: 0x80000109, // the cluster store cannot be reached: changes fail, crypto goes on
 } as const;
 
 export type CkrName = keyof typeof CKR;

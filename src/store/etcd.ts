@@ -30,7 +30,8 @@
 
 import { Etcd3, isRecoverableError } from 'etcd3';
 import type { IKeyValue, IOperation, IOptions, Watcher as EtcdWatcher } from 'etcd3';
-import { VersionConflictError } from './store.js';
+import { StoreUnavailableError, VersionConflictError } from './store.js';
+export { StoreUnavailableError } from './store.js';
 import type { ChangeEvent, ClusterStore, StoredRecord } from './store.js';
 
 export interface EtcdStoreOptions {
@@ -56,8 +57,7 @@ export interface EtcdStoreOptions {
 }
 
 /** The store could not be reached (no endpoint answered, or no quorum) within the call deadline. */
-export class StoreUnavailableError extends Error {
-  readonly code = 'STORE_UNAVAILABLE';
+export class EtcdUnavailableError extends StoreUnavailableError {
   constructor(operation: string, timeoutMs: number, endpoints: readonly string[], cause?: unknown) {
     const why = cause instanceof Error ? `: ${cause.message}` : '';
     super(
@@ -65,7 +65,6 @@ export class StoreUnavailableError extends Error {
         `${why}${operation === 'put' || operation === 'delete' ? ' (the write may or may not have been applied)' : ''}`,
       { cause },
     );
-    this.name = 'StoreUnavailableError';
   }
 }
 
@@ -254,13 +253,13 @@ export class EtcdStore implements ClusterStore {
     const deadline = new Date(Date.now() + this.#timeoutMs);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreUnavailableError(operation, this.#timeoutMs, this.#endpoints)), this.#timeoutMs + 200);
+      timer = setTimeout(() => reject(new EtcdUnavailableError(operation, this.#timeoutMs, this.#endpoints)), this.#timeoutMs + 200);
     });
     try {
       return await Promise.race([fn({ deadline }), timeout]);
     } catch (err) {
       if (err instanceof StoreUnavailableError) throw err;
-      if (isUnavailable(err)) throw new StoreUnavailableError(operation, this.#timeoutMs, this.#endpoints, err);
+      if (isUnavailable(err)) throw new EtcdUnavailableError(operation, this.#timeoutMs, this.#endpoints, err);
       throw err;
     } finally {
       clearTimeout(timer);

@@ -10,7 +10,10 @@ export interface StoredRecord {
 }
 
 export interface ChangeEvent {
-  /** Monotonic position in the store's change feed (SQLite change sequence, etcd revision). */
+  /**
+   * Monotonic, gap-free position in this store's change feed: SQLite's change sequence; on etcd the
+   * version of the namespace's own change-log key (so other namespaces never move it).
+   */
   seq: number;
   id: string;
   kind: 'put' | 'delete';
@@ -21,6 +24,15 @@ export class VersionConflictError extends Error {
   constructor(readonly id: string, readonly expected: number, readonly actual: number) {
     super(`version conflict on ${id}: expected ${expected}, found ${actual}`);
     this.name = 'VersionConflictError';
+  }
+}
+
+/** The store cannot be reached (no quorum, all endpoints down): the HSM reports it, never hangs. */
+export class StoreUnavailableError extends Error {
+  readonly code = 'STORE_UNAVAILABLE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
   }
 }
 

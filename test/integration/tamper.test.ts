@@ -247,7 +247,8 @@ describe('records tampered while the node runs', () => {
     const e = await errorOf(alice.call('crypto.encrypt', { mechanism: GCM, ref: moved, data: b64('x') }));
     expect(e.code).toBe('CKR_STRONGROOM_RECORD_TAMPERED');
     expect(e.message).toContain(`key/${moved}`);
-    expect(hsmLog(w.cluster)).toContain(`key/${moved}`);
+    // (the log line is written by pino on its own schedule: give it a moment)
+    expect(await until(async () => hsmLog(w.cluster), (l) => l.includes(`key/${moved}`), 5_000)).toContain(`key/${moved}`);
     // the original, where it belongs, still works
     await roundTrip(alice, w.otherAes);
   });

@@ -4,6 +4,7 @@
 
 import { HsmError, toHsmError } from '../../protocol/errors.js';
 import { ops, type OpName } from '../../protocol/operations.js';
+import { StoreUnavailableError } from '../../store/store.js';
 import type { ReplyFrame } from '../../protocol/frames.js';
 import type { Handler, HsmContext, Request, Session } from '../context.js';
 import { allowed } from '../users/permissions.js';
@@ -105,7 +106,9 @@ export async function dispatch(ctx: HsmContext, session: Session, body: unknown)
     if (audited) ctx.audit.append({ ...auditUser, op: audited, keyRefs: req.keyRefs, result: 'CKR_OK', detail: { ...req.detail, request: op } });
     return { id, ok: true, result };
   } catch (err) {
-    const e = toHsmError(err);
+    const e = err instanceof StoreUnavailableError
+      ? new HsmError('CKR_STRONGROOM_STORE_UNAVAILABLE', `${err.message}; crypto on existing keys goes on, key and user changes fail until the store is back`)
+      : toHsmError(err);
     if (e.code === 'CKR_FUNCTION_FAILED') ctx.log.error({ err: e.cause instanceof Error ? e.cause.message : e.message, op: frame.op }, 'unexpected failure');
     if (audited && req && e.code !== 'CKR_STRONGROOM_AUDIT_FAILED') {
       try {
