@@ -1,7 +1,8 @@
-// Benchmark fixture: one real HSM node process started with the orchestrator's up() in a temp
-// directory on a free loopback port (mutual TLS enforced), the cluster activated, a crypto user
-// created and logged in, and the four benchmark keys generated. Must never leave the HSM process
-// running: stop() ends it cleanly (SIGTERM) and removes the cluster directory.
+// Benchmark fixture: real HSM node processes (one by default, or several over loopback zones, on
+// SQLite or etcd) started with the orchestrator's up() in a temp directory on a free port (mutual
+// TLS enforced), the cluster activated, a crypto user created and logged in through the
+// cluster-aware client, and the four benchmark keys generated. Must never leave an HSM process
+// running: stop() ends them cleanly (SIGTERM) and removes the cluster directory.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, rmSync } from 'node:fs';
@@ -59,18 +60,38 @@ function spawnHsm(nodeFlags: string[], config: string, logPath: string): Promise
 }
 
 const ADMIN_PASSWORD = 'bench-admin-pw';
-const CU = { username: 'benchcu', password: 'bench-cu-pw' };
+/** The crypto user the bench client logs in as (extra users get the same password). */
+export const BENCH_CU = { username: 'benchcu', password: 'bench-cu-pw' };
+const CU = BENCH_CU;
+
+export interface BenchClusterOptions {
+  /** Restart the (single) HSM under --cpu-prof, writing the profile here. */
+  profileDir?: string;
+  /** HSMs in the cluster (default 1). */
+  hsms?: number;
+  /** up()'s subnetBase (default '127.0'): HSM addresses are 127.B.<zone>.<10+k>. */
+  subnetBase?: string;
+  /** Run the cluster store on these etcd endpoints instead of SQLite. */
+  etcdEndpoints?: string[];
+  /** More crypto users to create (password BENCH_CU.password). */
+  extraCryptoUsers?: string[];
+}
 
 /**
  * Starts the cluster. With `profileDir` the HSM node is then restarted on the same directory and
  * port as `node --cpu-prof --cpu-prof-dir=profileDir strongroom.js hsm --config …` (Node refuses
  * --cpu-prof in NODE_OPTIONS, and up() spawns the node itself); the profile is written when it exits.
  */
-export async function startBenchCluster(dir: string, profileDir?: string): Promise<BenchCluster> {
+export async function startBenchCluster(dir: string, opts: BenchClusterOptions = {}): Promise<BenchCluster> {
+  const profileDir = opts.profileDir;
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  const cluster = await up({ dataDir: dir, subnetBase: '127.0', port, hsms: 1, region: 'local-1', mtls: true, out: () => undefined });
+  const cluster = await up({
+    dataDir: dir, subnetBase: opts.subnetBase ?? '127.0', port, hsms: opts.hsms ?? 1, region: 'local-1', mtls: true, out: () => undefined,
+    ...(opts.etcdEndpoints ? { etcdEndpoints: opts.etcdEndpoints } : {}),
+  });
   if (profileDir) {
+    if (cluster.hsms.length !== 1) throw new Error('bench: --cpu-prof restart supports one HSM only');
     await cluster.stop();
     const h = cluster.hsms[0]!;
     const nodeDir = join(dir, 'hsms', h.hsmId);
@@ -88,6 +109,7 @@ export async function startBenchCluster(dir: string, profileDir?: string): Promi
       await admin.call('cluster.activate', { password: ADMIN_PASSWORD });
       await admin.login('admin', 'admin', ADMIN_PASSWORD);
       await admin.call('user.create', { username: CU.username, role: 'crypto-user', password: CU.password });
+      for (const u of opts.extraCryptoUsers ?? []) await admin.call('user.create', { username: u, role: 'crypto-user', password: CU.password });
     } finally {
       admin.close();
     }

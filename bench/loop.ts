@@ -21,7 +21,7 @@ export interface CellResult {
   p99Ms: number;
   /** Operations completed inside the window. */
   count: number;
-  /** CPU time per operation over warm-up and window (µs): the HSM process, and this process. */
+  /** CPU time per operation over warm-up and window (µs): the HSM process(es, summed), and this process. */
   hsmCpuUs?: number;
   benchCpuUs?: number;
 }
@@ -37,6 +37,17 @@ export function processCpuSeconds(pid: number): number | undefined {
   }
 }
 
+/** CPU seconds of several processes together (the HSMs of a cluster); undefined if any is unreadable. */
+export function sumCpu(pids: number[]): number | undefined {
+  let t = 0;
+  for (const p of pids) {
+    const c = processCpuSeconds(p);
+    if (c === undefined) return undefined;
+    t += c;
+  }
+  return t;
+}
+
 /** Nearest-rank percentile of sorted samples. */
 export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
@@ -49,8 +60,9 @@ export function percentile(sorted: Float64Array, p: number): number {
  * callback) or do synchronous work and return a resolved promise: the workers then interleave on
  * microtasks, which is what "N in flight" means for a synchronous API.
  */
-export async function closedLoop(op: () => Promise<unknown>, o: LoopOptions & { hsmPid?: number }): Promise<CellResult> {
-  const hsmCpu0 = o.hsmPid === undefined ? undefined : processCpuSeconds(o.hsmPid);
+export async function closedLoop(op: () => Promise<unknown>, o: LoopOptions & { hsmPid?: number | number[] }): Promise<CellResult> {
+  const pids = o.hsmPid === undefined ? [] : Array.isArray(o.hsmPid) ? o.hsmPid : [o.hsmPid];
+  const hsmCpu0 = pids.length === 0 ? undefined : sumCpu(pids);
   const cpu0 = process.cpuUsage();
   let all = 0;
   const start = performance.now();
@@ -80,7 +92,7 @@ export async function closedLoop(op: () => Promise<unknown>, o: LoopOptions & { 
   };
   await Promise.all(Array.from({ length: o.inFlight }, () => worker()));
   const cpu = process.cpuUsage(cpu0);
-  const hsmCpu1 = o.hsmPid === undefined ? undefined : processCpuSeconds(o.hsmPid);
+  const hsmCpu1 = pids.length === 0 ? undefined : sumCpu(pids);
   const sorted = samples.subarray(0, n).sort();
   const r: CellResult = { opsPerSec: completed / o.seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), count: completed };
   if (all > 0) {

@@ -1,8 +1,13 @@
-// `npm run bench`: RSA-2048, ECDSA P-256, AES-256-GCM and HMAC-SHA256 through the client library
-// over mutual TLS to one real HSM process, beside the same operation on node:crypto in this
-// process, at 1/16/64 in flight; prints a markdown table and writes results.json to a temp dir.
+// `npm run bench`: suites chosen with BENCH_SUITES (single,cluster,propagation; default all).
+// single: RSA-2048, ECDSA P-256, AES-256-GCM and HMAC-SHA256 through the client library over
+// mutual TLS to one real HSM process, beside the same operation on node:crypto in this process, at
+// 1/16/64 in flight. cluster: RSA-2048 sign and AES-256-GCM through the cluster-aware client to
+// three HSMs, against one HSM in the same run. propagation: how soon a key generated, shared,
+// unshared or deleted on one HSM shows on another (SQLite and etcd stores). Prints markdown tables
+// and writes results.json to a temp dir.
 // Settings (env): BENCH_SECONDS (3), BENCH_WARMUP (0.5), BENCH_RUNS (3), BENCH_DEPTHS (1,16,64),
-// BENCH_OPS (rsa,ecdsa,aes,hmac), BENCH_SIDES (hsm,node), BENCH_HSM_PROFILE=DIR (HSM --cpu-prof).
+// BENCH_OPS (rsa,ecdsa,aes,hmac), BENCH_SIDES (hsm,node), BENCH_HSM_PROFILE=DIR (HSM --cpu-prof),
+// BENCH_CLUSTER_DEPTH (64), BENCH_PROP_KEYS (200), BENCH_PROP_ENGINES (sqlite,etcd).
 // Must never report a figure it did not measure, nor measure before every reply checked correct.
 
 import crypto from 'node:crypto';
@@ -10,7 +15,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { startBenchCluster, type BenchCluster } from './cluster.js';
-import { closedLoop, medianOf, type CellResult } from './loop.js';
+import { haveEtcd, startBenchEtcd } from './etcd.js';
+import { closedLoop, medianOf, processCpuSeconds, type CellResult } from './loop.js';
+import { propagationSuite, type PropagationRow } from './propagation.js';
 
 const num = (name: string, dflt: number): number => {
   const v = process.env[name];
@@ -27,6 +34,13 @@ const DEPTHS = list('BENCH_DEPTHS', '1,16,64').map(Number);
 const OPS = list('BENCH_OPS', 'rsa,ecdsa,aes,hmac');
 const SIDES = list('BENCH_SIDES', 'hsm,node');
 const PROFILE_DIR = process.env['BENCH_HSM_PROFILE'];
+const SUITES = list('BENCH_SUITES', 'single,cluster,propagation');
+const CLUSTER_DEPTH = Math.round(num('BENCH_CLUSTER_DEPTH', 64));
+const PROP_KEYS = Math.round(num('BENCH_PROP_KEYS', 200));
+const PROP_ENGINES = list('BENCH_PROP_ENGINES', 'sqlite,etcd');
+for (const x of SUITES) if (!['single', 'cluster', 'propagation'].includes(x)) throw new Error(`BENCH_SUITES: unknown suite ${x}`);
+/** Loopback ranges of the bench's own (the integration tests pick 127.21–240 at random). */
+const SUBNET = { single: '127.0', clusterOne: '127.0', clusterThree: '127.250', propSqlite: '127.251', propEtcd: '127.252' };
 
 /** Every operation's input: 1 KiB of random bytes. */
 const MSG = crypto.randomBytes(1024);
@@ -167,20 +181,11 @@ function targets(rows: Row[]): string[] {
   return lines;
 }
 
-async function main(): Promise<void> {
-  const log = (s: string): void => void process.stderr.write(s + '\n');
-  const outDir = mkdtempSync(join(os.tmpdir(), 'strongroom-bench-'));
-  const profileDir = PROFILE_DIR ? resolve(PROFILE_DIR) : undefined;
-  if (profileDir) mkdirSync(profileDir, { recursive: true });
-  log(`bench: ${SECONDS}s per cell after ${WARMUP}s warm-up, median of ${RUNS}; in flight ${DEPTHS.join('/')}; ${os.cpus().length} CPUs, Node ${process.version}`);
+const log = (s: string): void => void process.stderr.write(s + '\n');
+
+async function runSingle(outDir: string, profileDir: string | undefined): Promise<Row[]> {
   log('bench: starting one HSM node (up) with mutual TLS...');
-  let bc: BenchCluster;
-  try {
-    bc = await startBenchCluster(join(outDir, 'cluster'), profileDir);
-  } catch (e) {
-    rmSync(outDir, { recursive: true, force: true });
-    throw e;
-  }
+  const bc = await startBenchCluster(join(outDir, 'cluster'), profileDir ? { profileDir } : {});
   const rows: Row[] = [];
   try {
     const cases = CASES.filter((c) => OPS.includes(c.id));
@@ -204,14 +209,164 @@ async function main(): Promise<void> {
   } finally {
     await bc.stop();
   }
+  return rows;
+}
+
+// --- cluster: three HSMs through the cluster-aware client, against one ------------------------
+
+const CLUSTER_CASES = ['rsa', 'aes'];
+
+interface ClusterRow {
+  op: string;
+  inFlight: number;
+  one: CellResult & { runs: number[]; source: 'single suite' | 'measured' };
+  three: CellResult & { runs: number[] };
+  /** Share of the three HSMs' CPU each HSM used over the three-HSM cells (%), in cluster.info order. */
+  cpuSplit: number[];
+}
+
+/** Measures `ids` on a running cluster at `inFlight`, checking replies first; HSM CPU summed over its processes. */
+async function measureOn(bc: BenchCluster, ids: string[], inFlight: number): Promise<Map<string, { cell: CellResult & { runs: number[] }; cpuSplit: number[] }>> {
+  const out = new Map<string, { cell: CellResult & { runs: number[] }; cpuSplit: number[] }>();
+  const pids = bc.cluster.hsms.map((h) => h.process.pid).filter((p): p is number => p !== undefined);
+  for (const c of CASES.filter((x) => ids.includes(x.id))) {
+    await c.check(bc);
+    log(`bench: cluster (${bc.cluster.hsms.length} HSM): ${c.id}: 64 pipelined replies checked correct`);
+  }
+  for (const c of CASES.filter((x) => ids.includes(x.id))) {
+    const cpu0 = pids.map((p) => processCpuSeconds(p) ?? 0);
+    const cell = await medianOf(RUNS, () => closedLoop(c.hsm(bc), { inFlight, seconds: SECONDS, warmupSeconds: WARMUP, ...(pids.length ? { hsmPid: pids } : {}) }));
+    const used = pids.map((p, k) => (processCpuSeconds(p) ?? 0) - cpu0[k]!);
+    const total = used.reduce((x, y) => x + y, 0);
+    const cpuSplit = used.map((u) => (total > 0 ? (100 * u) / total : NaN));
+    log(`bench: cluster (${pids.length} HSM): ${c.id} @${inFlight}: ${f0(cell.opsPerSec)}/s p50 ${f3(cell.p50Ms)} ms, HSM CPU split ${cpuSplit.map((x) => x.toFixed(0) + '%').join('/')}`);
+    out.set(c.id, { cell, cpuSplit });
+  }
+  return out;
+}
+
+async function runCluster(outDir: string, single: Row[]): Promise<ClusterRow[]> {
+  const inFlight = CLUSTER_DEPTH;
+  const ones = new Map<string, CellResult & { runs: number[]; source: 'single suite' | 'measured' }>();
+  for (const id of CLUSTER_CASES) {
+    const r = single.find((x) => x.op === CASES.find((c) => c.id === id)!.title && x.inFlight === inFlight);
+    if (r?.hsm) ones.set(id, { ...r.hsm, source: 'single suite' });
+  }
+  const missing = CLUSTER_CASES.filter((id) => !ones.has(id));
+  if (missing.length) {
+    log(`bench: cluster: starting a one-HSM cluster for the baseline (${missing.join(', ')})...`);
+    const bc1 = await startBenchCluster(join(outDir, 'cluster-1'), { hsms: 1, subnetBase: SUBNET.clusterOne });
+    try {
+      for (const [id, m] of await measureOn(bc1, missing, inFlight)) ones.set(id, { ...m.cell, source: 'measured' });
+    } finally {
+      await bc1.stop();
+    }
+  }
+  log('bench: cluster: starting a three-HSM cluster (SQLite store)...');
+  const bc3 = await startBenchCluster(join(outDir, 'cluster-3'), { hsms: 3, subnetBase: SUBNET.clusterThree });
+  const rows: ClusterRow[] = [];
+  try {
+    const healthy = bc3.client.hsms.filter((h) => h.healthy);
+    if (healthy.length !== 3) throw new Error(`bench: the cluster-aware client is connected to ${healthy.length} of 3 HSMs`);
+    log(`bench: cluster: client connected to ${healthy.map((h) => `${h.address}:${h.port}`).join(', ')}`);
+    const three = await measureOn(bc3, CLUSTER_CASES, inFlight);
+    for (const id of CLUSTER_CASES) {
+      const t = three.get(id)!;
+      rows.push({ op: CASES.find((c) => c.id === id)!.title, inFlight, one: ones.get(id)!, three: t.cell, cpuSplit: t.cpuSplit });
+    }
+  } finally {
+    await bc3.stop();
+  }
+  return rows;
+}
+
+function clusterTable(rows: ClusterRow[]): string {
+  const cpus = os.cpus().length;
+  const out = [
+    '## Cluster: three HSMs through the cluster-aware client (SQLite store)', '',
+    '| Operation | In flight | 1 HSM ops/s | 1 HSM p50 ms | 1 HSM p99 ms | 3 HSMs ops/s | 3 HSMs p50 ms | 3 HSMs p99 ms | 3 HSMs / 1 HSM | HSM CPU µs/op (1) | HSM CPU µs/op (3, summed) | CPU split over the 3 HSMs |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const r of rows) {
+    out.push(`| ${r.op} | ${r.inFlight} | ${f0(r.one.opsPerSec)} | ${f3(r.one.p50Ms)} | ${f3(r.one.p99Ms)} | ${f0(r.three.opsPerSec)} | ${f3(r.three.p50Ms)} | ${f3(r.three.p99Ms)} | ${(r.three.opsPerSec / r.one.opsPerSec).toFixed(2)}× | ${f3(r.one.hsmCpuUs)} | ${f3(r.three.hsmCpuUs)} | ${r.cpuSplit.map((x) => x.toFixed(0) + '%').join(' / ')} |`);
+  }
+  const src = [...new Set(rows.map((r) => r.one.source))].join(', ');
+  out.push('', `1-HSM figures: ${src} (same run, same settings). ` +
+    `Note: this machine has ${cpus} CPU core${cpus === 1 ? '' : 's'}, shared by the bench client and every HSM process. ` +
+    (cpus <= 2
+      ? `On ${cpus} cores three HSMs cannot compute more than one, so the ratio shows the overhead of spreading (more processes, TLS connections and context switches), not a speed-up.`
+      : 'With fewer cores than HSMs plus the client the ratio shows the overhead of spreading rather than a speed-up; a real cluster gives each HSM its own machine.'));
+  return out.join('\n');
+}
+
+// --- propagation ------------------------------------------------------------------------------
+
+async function runPropagation(outDir: string): Promise<{ rows: PropagationRow[]; skipped: string[] }> {
+  const rows: PropagationRow[] = [];
+  const skipped: string[] = [];
+  const common = { keys: PROP_KEYS, warmupKeys: 5, jitterMs: 25, timeoutMs: 10_000, log };
+  if (PROP_ENGINES.includes('sqlite')) {
+    rows.push(...await propagationSuite({ ...common, engine: 'sqlite', dir: join(outDir, 'prop-sqlite'), subnetBase: SUBNET.propSqlite }));
+  }
+  if (PROP_ENGINES.includes('etcd')) {
+    if (!haveEtcd()) {
+      skipped.push('etcd: the `etcd` binary is not on PATH, so the etcd rows are skipped');
+    } else {
+      log('bench: propagation: starting a single-member etcd...');
+      const etcd = await startBenchEtcd();
+      try {
+        rows.push(...await propagationSuite({ ...common, engine: 'etcd', dir: join(outDir, 'prop-etcd'), subnetBase: SUBNET.propEtcd, etcdEndpoints: etcd.endpoints }));
+      } finally {
+        await etcd.stop();
+      }
+    }
+  }
+  return { rows, skipped };
+}
+
+function propagationTable(p: { rows: PropagationRow[]; skipped: string[] }): string {
+  const out = [
+    '## Propagation: a key change acknowledged on HSM A, first seen on HSM B', '',
+    '| Store | Event | Keys | p50 ms | p99 ms | max ms | requests to B per key |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of p.rows) out.push(`| ${r.engine} | ${r.event} | ${r.n} | ${f3(r.p50Ms)} | ${f3(r.p99Ms)} | ${f3(r.maxMs)} | ${r.meanPolls.toFixed(2)} |`);
+  out.push('', 'Time from A\'s reply to B\'s first reply showing the change, B polled back to back over its own connection; ' +
+    'each change follows a random 0–25 ms pause so it is not in step with B\'s feed poll. ' +
+    'Generate is served at once by read-through on a cache miss; share, unshare and delete wait for B to follow the store\'s change feed ' +
+    '(SQLite: polled every 20 ms; etcd: watch).');
+  for (const s of p.skipped) out.push('', `Skipped: ${s}.`);
+  return out.join('\n');
+}
+
+async function main(): Promise<void> {
+  const outDir = mkdtempSync(join(os.tmpdir(), 'strongroom-bench-'));
+  const profileDir = PROFILE_DIR ? resolve(PROFILE_DIR) : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  log(`bench: suites ${SUITES.join(',')}; ${SECONDS}s per cell after ${WARMUP}s warm-up, median of ${RUNS}; in flight ${DEPTHS.join('/')}; ${os.cpus().length} CPUs, Node ${process.version}`);
+  let rows: Row[] = [];
+  let cluster: ClusterRow[] = [];
+  let propagation: { rows: PropagationRow[]; skipped: string[] } | undefined;
+  try {
+    if (SUITES.includes('single')) rows = await runSingle(outDir, profileDir);
+    if (SUITES.includes('cluster')) cluster = await runCluster(outDir, rows);
+    if (SUITES.includes('propagation')) propagation = await runPropagation(outDir);
+  } catch (e) {
+    rmSync(outDir, { recursive: true, force: true });
+    throw e;
+  }
   const results = {
     date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model,
-    settings: { seconds: SECONDS, warmupSeconds: WARMUP, runs: RUNS, depths: DEPTHS, inputBytes: MSG.length },
-    rows,
+    settings: { suites: SUITES, seconds: SECONDS, warmupSeconds: WARMUP, runs: RUNS, depths: DEPTHS, inputBytes: MSG.length, clusterDepth: CLUSTER_DEPTH, propagationKeys: PROP_KEYS },
+    rows, cluster, propagation,
   };
   const resultsPath = join(outDir, 'results.json');
   writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
-  process.stdout.write(`\n${table(rows)}\n\n${targets(rows).join('\n')}\n\nresults: ${resultsPath}\n`);
+  const sections: string[] = [];
+  if (SUITES.includes('single')) sections.push(`${table(rows)}\n\n${targets(rows).join('\n')}`);
+  if (cluster.length) sections.push(clusterTable(cluster));
+  if (propagation) sections.push(propagationTable(propagation));
+  process.stdout.write(`\n${sections.join('\n\n')}\n\nresults: ${resultsPath}\n`);
   if (profileDir) process.stdout.write(`HSM CPU profile: ${profileDir} (node dist/bench/profile.js ${profileDir}/*.cpuprofile)\n`);
 }
 

@@ -12,6 +12,8 @@ const USAGE = `usage:
                 [--store sqlite|etcd --etcd-endpoints http://HOST:2379,…]
       start a local cluster in the foreground (Ctrl-C stops it); writes DIR/client.json.
       HSM k of zone z (a, b, c…) listens on 127.<subnet-base>.<z>.<10+k>:<port>
+  strongroom hsm add --data-dir DIR [--availability-zone local-1b]
+      a new HSM joins the running cluster (cloned from an active HSM); runs in the foreground
   strongroom hsm tamper --data-dir DIR --hsm-id ID
       simulate the tamper sensor of one HSM (it zeroises and reports DEGRADED)
   strongroom hsm clone --data-dir DIR --hsm-id ID
@@ -76,6 +78,7 @@ Press Ctrl-C to stop the cluster.
 
 async function cmdHsm(argv: string[]): Promise<void> {
   if (argv[0] === 'tamper' || argv[0] === 'clone') return cmdHsmAction(argv[0], argv.slice(1));
+  if (argv[0] === 'add') return cmdHsmAdd(argv.slice(1));
   const { values } = parseArgs({
     args: argv,
     options: { config: { type: 'string' }, 'data-dir': { type: 'string' }, 'hsm-id': { type: 'string' }, store: { type: 'string' }, 'etcd-endpoints': { type: 'string' } },
@@ -111,6 +114,20 @@ async function cmdHsm(argv: string[]): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('SIGUSR2', () => node.tamper('tamper signal (SIGUSR2)'));
+}
+
+async function cmdHsmAdd(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string', default: 'strongroom-data' }, 'availability-zone': { type: 'string' } } });
+  const { addHsm } = await import('../orchestrator/add.js');
+  const h = await addHsm(values['data-dir'], values['availability-zone']);
+  process.stdout.write(JSON.stringify({ 'hsm-id': h.hsmId, 'availability-zone': h.availabilityZone, address: h.address, port: h.port, state: h.state }) + '\n');
+  const stop = () => {
+    h.process.once('exit', () => process.exit(0));
+    h.process.kill('SIGTERM');
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  h.process.once('exit', (code) => process.exit(code ?? 1));
 }
 
 async function cmdHsmAction(action: 'tamper' | 'clone', argv: string[]): Promise<void> {

@@ -146,6 +146,7 @@ export class HsmNode {
         const v = await sealed.put(CLUSTER_ID, Buffer.from(JSON.stringify(next)), node.clusterRec?.version ?? 0);
         node.clusterRec = { rec: next, version: v };
         node.nodeState = next.state;
+        void node.heartbeat().catch(() => undefined);
       },
       mtls: () => node.mtlsRec.rec,
       setMtls: async (next) => {
@@ -217,7 +218,10 @@ export class HsmNode {
     const c = await this.sealed.get(CLUSTER_ID);
     if (c) {
       this.clusterRec = { rec: JSON.parse(c.value.toString('utf8')) as ClusterIdentity, version: c.version };
-      if (this.nodeState !== 'ERROR' && this.nodeState !== 'DEGRADED') this.nodeState = this.clusterRec.rec.state;
+      if (this.nodeState !== 'ERROR' && this.nodeState !== 'DEGRADED' && this.nodeState !== this.clusterRec.rec.state) {
+        this.nodeState = this.clusterRec.rec.state;
+        if (this.heartbeatTimer) void this.heartbeat().catch(() => undefined);
+      }
     }
     const m = await this.sealed.get(MTLS_ID);
     const before = JSON.stringify(this.mtlsRec.rec);

@@ -64,14 +64,14 @@ async function ensureLeaf(dir: string, name: string, issuer: { cert: string; key
   return { cert: readFileSync(crt, 'utf8'), key: readFileSync(keyPath, 'utf8') };
 }
 
-function randomId(prefix: string): string {
+export function randomId(prefix: string): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
   const b = randomBytes(11);
   return prefix + Array.from(b, (x) => alphabet[x % 32]).join('');
 }
 
 /** Starts one HSM process and resolves when it says it is listening. */
-function startHsmProcess(nodeConfigPath: string, logPath: string): Promise<{ child: ChildProcess; port: number; state: string }> {
+export function startHsmProcess(nodeConfigPath: string, logPath: string): Promise<{ child: ChildProcess; port: number; state: string }> {
   return new Promise((resolveP, reject) => {
     const log = openSync(logPath, 'a');
     const child = spawn(process.execPath, [BIN, 'hsm', '--config', nodeConfigPath], { stdio: ['ignore', 'pipe', log] });

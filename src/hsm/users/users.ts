@@ -10,7 +10,7 @@ import type { SealedStore } from '../barrier/sealed-store.js';
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
 
-/** More than this many consecutive failures locks the account (CloudHSM: 5). */
+/** The 5th consecutive failed login locks the account (the issue: "lockout after 5 failed logins"). */
 export const MAX_FAILED_LOGINS = 5;
 const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
