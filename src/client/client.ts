@@ -13,7 +13,7 @@ import type { OpName, OpParams, OpResult, RoleName } from '../protocol/operation
 export const IDEMPOTENT = new Set<OpName>([
   'cluster.info', 'cluster.device', 'mtls.listTrustAnchors', 'mtls.getEnforcement', 'whoami', 'user.list',
   'key.list', 'key.getPublic', 'crypto.sign', 'crypto.verify', 'crypto.encrypt', 'crypto.decrypt',
-  'crypto.digest', 'crypto.random', 'mechanism.list',
+  'crypto.digest', 'crypto.random', 'mechanism.list', 'object.list', 'object.getValue',
 ]);
 
 /** Session state: sent to every HSM, since the HSM session is the connection. */

@@ -147,6 +147,36 @@ export const ops = {
     params: z.object({ pem: z.string().max(16384), attributes: AttributeTemplate.optional(), session: z.boolean().optional() }).strict(),
     auth: 'login',
   },
+  'key.importSecret': {
+    params: z.object({
+      keyType: z.enum(['aes', 'generic-secret']),
+      value: secret(b64(800)),
+      attributes: AttributeTemplate.optional(),
+      ...NewKeyCommon,
+    }).strict(),
+    auth: 'login',
+  },
+  'key.copy': {
+    params: z.object({ ref: KeyRef, attributes: AttributeTemplate.optional(), session: z.boolean().optional() }).strict(),
+    auth: 'login',
+  },
+  'object.create': {
+    params: z.object({
+      class: z.enum(['certificate', 'data']),
+      value: b64(32 * 1024),
+      attributes: z.record(z.string().max(40), z.union([z.string().max(4096), z.boolean()])).optional()
+        .describe('label, id, subject, issuer, serial-number (hex), application, certificate-type, token, private, modifiable'),
+      session: z.boolean().optional(),
+    }).strict(),
+    auth: 'login',
+  },
+  'object.list': { params: Empty, auth: 'login' },
+  'object.getValue': { params: z.object({ ref: KeyRef }).strict(), auth: 'login' },
+  'object.delete': { params: z.object({ ref: KeyRef }).strict(), auth: 'login' },
+  'object.setAttribute': {
+    params: z.object({ ref: KeyRef, name: z.string().max(40), value: z.union([z.boolean(), z.string().max(4096)]) }).strict(),
+    auth: 'login',
+  },
   'key.list': {
     params: z.object({ filter: Filter.optional(), verbose: z.boolean().optional(), maxItems: z.number().int().min(1).max(10000).optional(), startingToken: z.string().max(64).optional() }).strict(),
     auth: 'login',
@@ -226,6 +256,15 @@ export interface KeyDescription {
   };
   attributes: Record<string, string | number | boolean>;
 }
+/** A certificate or data object (PKCS#11 CKO_CERTIFICATE / CKO_DATA) kept beside the keys. */
+export interface ObjectDescription {
+  'object-reference': string;
+  class: 'certificate' | 'data';
+  owner: string;
+  session: boolean;
+  /** label, id, subject, issuer, serial-number (hex), token, private, modifiable, value-len … */
+  attributes: Record<string, string | number | boolean>;
+}
 export interface UserDescription {
   username: string;
   role: RoleName;
@@ -276,6 +315,13 @@ export interface OpResults {
   'key.generateSymmetric': { key: KeyDescription };
   'key.generateKeyPair': { public_key: KeyDescription; private_key: KeyDescription };
   'key.importPublic': { key: KeyDescription };
+  'key.importSecret': { key: KeyDescription };
+  'key.copy': { key: KeyDescription };
+  'object.create': { object: ObjectDescription };
+  'object.list': { objects: ObjectDescription[] };
+  'object.getValue': { value: string };
+  'object.delete': { message: string };
+  'object.setAttribute': { message: string };
   'key.list': { matched_keys: KeyDescription[]; total_key_count: number; returned_key_count: number; next_token?: string };
   'key.delete': { message: string };
   'key.share': { message: string };

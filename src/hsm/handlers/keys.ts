@@ -8,7 +8,7 @@ import type { OpParams, OpResults } from '../../protocol/operations.js';
 import type { Handler, HsmContext, Request } from '../context.js';
 import { buildAttributes, checkModify, type KeyClassName } from '../objects/attributes.js';
 import { canSee, describe, matchesFilter, requireOwner, requireVisible } from '../objects/access.js';
-import { asymmetricFacts, generateEc, generateRsa, generateSecret, symmetricFacts } from '../objects/facts.js';
+import { asymmetricFacts, checkSymmetricLength, generateEc, generateRsa, generateSecret, symmetricFacts } from '../objects/facts.js';
 import { newRef, type KeyRecord, type LoadedKey } from '../keystore/keystore.js';
 import type { KeyTypeName } from '../mechanisms/types.js';
 
@@ -116,6 +116,42 @@ const importPublic: Handler<OpParams<'key.importPublic'>, OpResults['key.importP
   return { key: describe(lk.rec, true) };
 };
 
+const importSecret: Handler<OpParams<'key.importSecret'>, OpResults['key.importSecret']> = async (ctx, req) => {
+  const p = req.params;
+  const raw = Buffer.from(p.value, 'base64');
+  try {
+    checkSymmetricLength(p.keyType, raw.length);
+    const shared = await checkShareList(ctx, req.session.user!.username, p.shareWith);
+    const lk = await storeNewKey(ctx, req, { cls: 'secret-key', keyType: p.keyType, material: raw, facts: symmetricFacts(p.keyType, raw), local: false }, p.attributes, p, shared);
+    return { key: describe(lk.rec, true) };
+  } finally {
+    raw.fill(0);
+  }
+};
+
+/** C_CopyObject: a new key with the same material; the template may only tighten (PKCS#11 §5.7). */
+const copy: Handler<OpParams<'key.copy'>, OpResults['key.copy']> = async (ctx, req) => {
+  const k = await ctx.keys.get(req.params.ref, req.session.connId);
+  req.keyRefs.push(k.rec.ref);
+  requireOwner(k, req.session, 'copy');
+  if (k.rec.attrs.modifiable === false && req.params.attributes && Object.keys(req.params.attributes).length > 0) {
+    throw new HsmError('CKR_ACTION_PROHIBITED', `key ${k.rec.ref} is not modifiable, so its copy cannot change attributes`);
+  }
+  let attrs = { ...k.rec.attrs };
+  for (const [name, value] of Object.entries(req.params.attributes ?? {})) {
+    if (value === undefined || name === 'token') continue;
+    attrs = { ...attrs, [name]: checkModify(attrs, name, value, false) };
+  }
+  const session = req.params.session ?? req.params.attributes?.token === false;
+  attrs.token = !session;
+  const rec: KeyRecord = { ...k.rec, ref: newRef(), attrs, shared: [] };
+  delete rec.sessionOf;
+  if (session) rec.sessionOf = req.session.connId;
+  const lk = await ctx.keys.create(rec);
+  req.keyRefs.push(rec.ref);
+  return { key: describe(lk.rec, true) };
+};
+
 const list: Handler<OpParams<'key.list'>, OpResults['key.list']> = (ctx, req) => {
   const p = req.params;
   const visible = ctx.keys.all(req.session.connId)
@@ -192,6 +228,8 @@ export const keyHandlers = {
   'key.generateSymmetric': generateSymmetric,
   'key.generateKeyPair': generateKeyPair,
   'key.importPublic': importPublic,
+  'key.importSecret': importSecret,
+  'key.copy': copy,
   'key.list': list,
   'key.delete': del,
   'key.share': share,

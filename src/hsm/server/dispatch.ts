@@ -14,6 +14,7 @@ import { userHandlers } from '../handlers/users.js';
 import { keyHandlers } from '../handlers/keys.js';
 import { wrapHandlers } from '../handlers/wrap.js';
 import { cryptoHandlers } from '../handlers/crypto.js';
+import { objectHandlers } from '../handlers/objects.js';
 
 const HANDLERS: Record<string, Handler<never, unknown>> = {
   ...clusterHandlers,
@@ -22,6 +23,7 @@ const HANDLERS: Record<string, Handler<never, unknown>> = {
   ...keyHandlers,
   ...wrapHandlers,
   ...cryptoHandlers,
+  ...objectHandlers,
 };
 
 /**
@@ -44,6 +46,11 @@ export const AUDITED: Partial<Record<OpName, string>> = {
   'key.generateSymmetric': 'CN_GENERATE_KEY',
   'key.generateKeyPair': 'CN_GENERATE_KEY_PAIR',
   'key.importPublic': 'CN_CREATE_OBJECT',
+  'key.importSecret': 'CN_CREATE_OBJECT',
+  'key.copy': 'CN_COPY_OBJECT',
+  'object.create': 'CN_CREATE_OBJECT',
+  'object.delete': 'CN_DESTROY_OBJECT',
+  'object.setAttribute': 'CN_SET_ATTRIBUTE_VALUE',
   'key.delete': 'CN_DESTROY_OBJECT',
   'key.share': 'CN_SHARE_OBJECT',
   'key.unshare': 'CN_SHARE_OBJECT',

@@ -8,6 +8,7 @@ import { encodeFrame, FrameDecoder, DEFAULT_MAX_FRAME, type ReplyFrame } from '.
 import { HsmError } from '../../protocol/errors.js';
 import type { HsmContext, Session } from '../context.js';
 import { dispatch } from './dispatch.js';
+import { dropSessionObjects } from '../handlers/objects.js';
 
 /** Requests one connection may have in flight before the HSM answers busy (CloudHSM's 0xBB). */
 export const MAX_IN_FLIGHT = 512;
@@ -156,6 +157,7 @@ export class HsmServer {
     socket.on('close', () => {
       this.sockets.delete(socket);
       this.ctx.keys.dropSession(session.connId);
+      dropSessionObjects(this.ctx, session.connId);
     });
   }
 }
