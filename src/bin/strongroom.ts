@@ -143,32 +143,18 @@ async function cmdHsmAction(action: 'tamper' | 'clone', argv: string[]): Promise
     process.stdout.write(JSON.stringify({ 'hsm-id': id, action: 'tamper', signalled: pid }) + '\n');
     return;
   }
-  const { applianceConnect, applianceCreds, cloneInto } = await import('../orchestrator/appliance.js');
+  const { applianceConnect, applianceCreds, cloneFromAnyPeer } = await import('../orchestrator/appliance.js');
   const creds = applianceCreds(dir);
   const me = JSON.parse(readFileSync(join(nodeDir, 'node.json'), 'utf8')) as { address: string; port: number };
+  const peers = readdirSync(join(dir, 'hsms')).filter((x) => x !== id && existsSync(join(dir, 'hsms', x, 'node.json'))).map((x) => {
+    const p = JSON.parse(readFileSync(join(dir, 'hsms', x, 'node.json'), 'utf8')) as { address: string; port: number };
+    return { hsmId: x, address: p.address, port: p.port };
+  });
   const target = await applianceConnect(creds, me.address, me.port);
   try {
-    const peers = (await target.call('cluster.info', {})).hsms.filter((h) => h['hsm-id'] !== id);
-    for (const id2 of readdirSync(join(dir, 'hsms')).filter((x) => x !== id)) {
-      const p = JSON.parse(readFileSync(join(dir, 'hsms', id2, 'node.json'), 'utf8')) as { address: string; port: number };
-      if (!peers.some((h) => h.address === p.address)) peers.push({ 'hsm-id': id2, address: p.address, port: p.port } as (typeof peers)[number]);
-    }
-    for (const peer of peers) {
-      let source;
-      try {
-        source = await applianceConnect(creds, peer.address, peer.port);
-        const st = (await source.call('cluster.device', {})).state;
-        if (st !== 'ACTIVE' && st !== 'INITIALIZED') continue;
-        const state = await cloneInto(source, target);
-        process.stdout.write(JSON.stringify({ 'hsm-id': id, action: 'clone', from: peer['hsm-id'], state }) + '\n');
-        return;
-      } catch {
-        /* try the next peer */
-      } finally {
-        source?.close();
-      }
-    }
-    fail('no active HSM could clone into this one');
+    const done = await cloneFromAnyPeer(creds, target, peers);
+    if (!done) fail('no active HSM could clone into this one');
+    process.stdout.write(JSON.stringify({ 'hsm-id': id, action: 'clone', from: done.from, state: done.state }) + '\n');
   } finally {
     target.close();
   }

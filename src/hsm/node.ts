@@ -27,14 +27,8 @@ import { exportDomainKey, importDomainKey } from './cloning.js';
 export const HEARTBEAT_MS = 2_000;
 export const MEMBER_STALE_MS = 7_000;
 
-interface MemberRecord {
-  hsmId: string;
-  az: string;
-  address: string;
-  port: number;
-  state: string;
-  keyCount: number;
-  serial: string;
+/** What each HSM writes about itself in `member/<hsm-id>`. */
+interface MemberRecord extends MemberView {
   heartbeat: number;
 }
 

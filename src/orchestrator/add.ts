@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { applianceConnect, applianceCreds, cloneInto } from './appliance.js';
+import { applianceConnect, applianceCreds, cloneFromAnyPeer } from './appliance.js';
 import { randomId, startHsmProcess } from './up.js';
 
 interface NodeJson {
@@ -49,20 +49,8 @@ export async function addHsm(dataDir: string, zone?: string): Promise<{ hsmId: s
   const creds = applianceCreds(dir);
   const target = await applianceConnect(creds, cfg.address, started.port);
   try {
-    for (const p of peers) {
-      let source;
-      try {
-        source = await applianceConnect(creds, p.address, p.port);
-        const st = (await source.call('cluster.device', {})).state;
-        if (st !== 'ACTIVE' && st !== 'INITIALIZED') continue;
-        const state = await cloneInto(source, target);
-        return { hsmId, availabilityZone: az, address: cfg.address, port: started.port, state, process: started.child };
-      } catch {
-        /* next peer */
-      } finally {
-        source?.close();
-      }
-    }
+    const done = await cloneFromAnyPeer(creds, target, peers);
+    if (done) return { hsmId, availabilityZone: az, address: cfg.address, port: started.port, state: done.state, process: started.child };
   } finally {
     target.close();
   }

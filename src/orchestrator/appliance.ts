@@ -32,3 +32,28 @@ export async function cloneInto(source: HsmConnection, target: HsmConnection): P
   const r = await target.call('cluster.cloneImport', { package: pkg });
   return r.state;
 }
+
+/**
+ * Clones into `target` from the first of `peers` that is active; returns the peer used and the
+ * target's new state, or undefined when no peer could.
+ */
+export async function cloneFromAnyPeer(
+  creds: ApplianceCreds,
+  target: HsmConnection,
+  peers: Array<{ hsmId: string; address: string; port: number }>,
+): Promise<{ from: string; state: string } | undefined> {
+  for (const p of peers) {
+    let source: HsmConnection | undefined;
+    try {
+      source = await applianceConnect(creds, p.address, p.port);
+      const st = (await source.call('cluster.device', {})).state;
+      if (st !== 'ACTIVE' && st !== 'INITIALIZED') continue;
+      return { from: p.hsmId, state: await cloneInto(source, target) };
+    } catch {
+      /* the next peer */
+    } finally {
+      source?.close();
+    }
+  }
+  return undefined;
+}
