@@ -114,6 +114,10 @@ async function cmdHsm(argv: string[]): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('SIGUSR2', () => node.tamper('tamper signal (SIGUSR2)'));
+  // An HSM whose directory is gone (its data deleted) has nothing left to serve: stop.
+  setInterval(() => {
+    if (!existsSync(cfg.dir)) stop();
+  }, 5_000).unref();
 }
 
 async function cmdHsmAdd(argv: string[]): Promise<void> {
