@@ -76,9 +76,9 @@ describe('audit log of a real session', () => {
     const seen = recs.map((r) => `${r.op} ${r.user ?? '-'}${r.detail['username'] ? ` ${String(r.detail['username'])}` : ''} ${r.result}`);
     expect(seen).toEqual(expect.arrayContaining([
       'CN_CHANGE_PSWD - admin CKR_OK', // cluster activate
-      'CN_LOGIN - admin CKR_OK',
+      'CN_LOGIN admin admin CKR_OK',
       'CN_CREATE_USER admin alice CKR_OK',
-      'CN_LOGIN - alice CKR_OK',
+      'CN_LOGIN alice alice CKR_OK',
       'CN_GENERATE_KEY alice CKR_OK',
       'CN_LOGIN - alice CKR_PIN_INCORRECT', // the failed login
       'CN_CHANGE_PSWD admin alice CKR_OK',

@@ -15,6 +15,7 @@ import { keyHandlers } from '../handlers/keys.js';
 import { wrapHandlers } from '../handlers/wrap.js';
 import { cryptoHandlers } from '../handlers/crypto.js';
 import { objectHandlers } from '../handlers/objects.js';
+import { backupHandlers } from '../handlers/backup.js';
 
 const HANDLERS: Record<string, Handler<never, unknown>> = {
   ...clusterHandlers,
@@ -24,6 +25,7 @@ const HANDLERS: Record<string, Handler<never, unknown>> = {
   ...wrapHandlers,
   ...cryptoHandlers,
   ...objectHandlers,
+  ...backupHandlers,
 };
 
 /**
@@ -35,6 +37,8 @@ export const AUDITED: Partial<Record<OpName, string>> = {
   'cluster.activate': 'CN_CHANGE_PSWD',
   'cluster.cloneExport': 'CN_CLONE_SOURCE',
   'cluster.cloneImport': 'CN_CLONE_TARGET',
+  'cluster.backupExport': 'CN_BACKUP_BEGIN',
+  'cluster.backupImport': 'CN_RESTORE_BEGIN',
   'mtls.registerTrustAnchor': 'CN_REGISTER_TRUST_ANCHOR',
   'mtls.deregisterTrustAnchor': 'CN_DEREGISTER_TRUST_ANCHOR',
   'mtls.setEnforcement': 'CN_SET_MTLS_ENFORCEMENT',
@@ -61,10 +65,14 @@ export const AUDITED: Partial<Record<OpName, string>> = {
 };
 
 /** Operations a node serves while it is not ACTIVE (initialisation path, info). */
-const BEFORE_ACTIVE = new Set<OpName>(['cluster.info', 'cluster.device', 'cluster.cloneExport', 'cluster.cloneImport', 'cluster.csr', 'cluster.initialize', 'cluster.activate', 'mtls.listTrustAnchors', 'user.list', 'whoami', 'mechanism.list', 'login']);
+const BEFORE_ACTIVE = new Set<OpName>(['cluster.info', 'cluster.device', 'cluster.cloneExport', 'cluster.cloneImport', 'cluster.csr', 'cluster.initialize', 'cluster.activate', 'cluster.backupExport', 'cluster.backupImport', 'mtls.listTrustAnchors', 'user.list', 'whoami', 'mechanism.list', 'login']);
 
 /** What an HSM without a domain key (new, or zeroised by tamper) still answers. */
 const CLONE_OPS = new Set<OpName>(['cluster.info', 'cluster.device', 'cluster.cloneImport']);
+
+function whoFor(session: Session): { user: string | null; role: string | null } {
+  return { user: session.user?.username ?? (session.appliance ? 'app_user' : null), role: session.user?.role ?? (session.appliance ? 'appliance' : null) };
+}
 
 function isOp(op: unknown): op is OpName {
   return typeof op === 'string' && Object.prototype.hasOwnProperty.call(ops, op);
@@ -101,7 +109,7 @@ export async function dispatch(ctx: HsmContext, session: Session, body: unknown)
     }
     req = { op, params: parsed.data, session, keyRefs: [], detail: {} };
     audited = AUDITED[op];
-    const auditUser = { user: session.user?.username ?? (session.appliance ? 'app_user' : null), role: session.user?.role ?? (session.appliance ? 'appliance' : null) };
+    const auditUser = whoFor(session);
     if (audited) {
       try {
         ctx.audit.append({ ...auditUser, op: audited, result: 'REQUEST', detail: { request: op } });
@@ -110,7 +118,8 @@ export async function dispatch(ctx: HsmContext, session: Session, body: unknown)
       }
     }
     const result = await HANDLERS[op]!(ctx, req as never);
-    if (audited) ctx.audit.append({ ...auditUser, op: audited, keyRefs: req.keyRefs, result: 'CKR_OK', detail: { ...req.detail, request: op } });
+    // After a login the record names the user who logged in (and after a logout, the one who left).
+    if (audited) ctx.audit.append({ ...(op === 'login' ? whoFor(session) : auditUser), op: audited, keyRefs: req.keyRefs, result: 'CKR_OK', detail: { ...req.detail, request: op } });
     return { id, ok: true, result };
   } catch (err) {
     const e = err instanceof StoreUnavailableError
@@ -120,8 +129,7 @@ export async function dispatch(ctx: HsmContext, session: Session, body: unknown)
     if (audited && req && e.code !== 'CKR_STRONGROOM_AUDIT_FAILED') {
       try {
         ctx.audit.append({
-          user: session.user?.username ?? (session.appliance ? 'app_user' : null),
-          role: session.user?.role ?? (session.appliance ? 'appliance' : null),
+          ...whoFor(session),
           op: audited, keyRefs: req.keyRefs, result: e.code, detail: { ...req.detail, request: req.op },
         });
       } catch (ae) {
