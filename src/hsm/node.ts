@@ -22,15 +22,7 @@ import { HsmServer, type TlsMaterial } from './server/server.js';
 import type { ClusterIdentity, HsmContext, MemberView, MtlsConfig, NodeIdentity, NodeState } from './context.js';
 import { loadDeviceIdentity, loadDomainKey, loadStorageKey, saveDomainKey, zeroiseDomainKey } from './identity.js';
 import { exportDomainKey, importDomainKey } from './cloning.js';
-
-/** How often each HSM refreshes its member record, and when a silent member counts as unreachable. */
-export const HEARTBEAT_MS = 2_000;
-export const MEMBER_STALE_MS = 7_000;
-
-/** What each HSM writes about itself in `member/<hsm-id>`. */
-interface MemberRecord extends MemberView {
-  heartbeat: number;
-}
+import { Membership } from './cluster/membership.js';
 
 export interface NodeConfig {
   hsmId: string;
@@ -47,6 +39,8 @@ export interface NodeConfig {
   fleetCaPem: string;
   /** Only at first boot ("manufacturing"): the fleet CA key that certifies the device key. */
   fleetCaKeyPem?: string;
+  /** The fleet backup secret ("manufacturer" provisioned): the persistent backup key derives from it. */
+  fleetBackupSecret?: Buffer;
   maxFrame?: number;
 }
 
@@ -59,9 +53,7 @@ export class HsmNode {
   private mtlsRec: { rec: MtlsConfig; version: number } = { rec: { anchors: [], enforcement: 'none' }, version: 0 };
   private server: HsmServer | undefined;
   private stopWatch: (() => void) | undefined;
-  private stopMemberWatch: (() => void) | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private readonly memberRecs = new Map<string, { rec: MemberRecord; version: number }>();
+  private membership: Membership | undefined;
   private domainKey: Buffer | undefined;
   private storageKey: Buffer | undefined;
   boundPort = 0;
@@ -140,7 +132,7 @@ export class HsmNode {
         const v = await sealed.put(CLUSTER_ID, Buffer.from(JSON.stringify(next)), node.clusterRec?.version ?? 0);
         node.clusterRec = { rec: next, version: v };
         node.nodeState = next.state;
-        void node.heartbeat().catch(() => undefined);
+        node.membership?.beat();
       },
       mtls: () => node.mtlsRec.rec,
       setMtls: async (next) => {
@@ -159,6 +151,16 @@ export class HsmNode {
           const key = await importDomainKey(pkg, { key: id.deviceKey, certificate: id.deviceCertificate, clusterId: id.clusterId }, id.fleetCa);
           await node.adoptDomainKey(key);
         },
+      },
+      backupSecret: () => {
+        if (!cfg.fleetBackupSecret) throw new HsmError('CKR_STRONGROOM_STATE', 'this HSM was manufactured without a fleet backup secret');
+        return cfg.fleetBackupSecret;
+      },
+      reload: async () => {
+        await node.loadClusterRecords();
+        keys.stop();
+        await keys.start();
+        await node.refreshTls();
       },
     };
     node = new HsmNode(cfg, log, id, rawStore, sealed, ctx);
@@ -214,7 +216,7 @@ export class HsmNode {
       this.clusterRec = { rec: JSON.parse(c.value.toString('utf8')) as ClusterIdentity, version: c.version };
       if (this.nodeState !== 'ERROR' && this.nodeState !== 'DEGRADED' && this.nodeState !== this.clusterRec.rec.state) {
         this.nodeState = this.clusterRec.rec.state;
-        if (this.heartbeatTimer) void this.heartbeat().catch(() => undefined);
+        this.membership?.beat();
       }
     }
     const m = await this.sealed.get(MTLS_ID);
@@ -229,36 +231,18 @@ export class HsmNode {
     await this.ctx.keys.start();
     const head = await this.sealed.head();
     this.stopWatch = this.sealed.watch('cluster/', head, () => void this.loadClusterRecords().catch(() => undefined));
-    for (const r of await this.sealed.list('member/')) {
-      if ('value' in r) this.memberRecs.set(r.id.slice(7), { rec: JSON.parse(r.value.toString('utf8')) as MemberRecord, version: r.version });
-    }
-    this.stopMemberWatch = this.sealed.watch('member/', head, (ev) => void this.readMember(ev.id, ev.kind).catch(() => undefined));
-    await this.heartbeat().catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'member heartbeat failed'));
-    this.heartbeatTimer = setInterval(() => {
-      this.heartbeat().catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'member heartbeat failed'));
-    }, HEARTBEAT_MS);
-    this.heartbeatTimer.unref();
+    this.membership = new Membership(this.sealed, this.log, () => this.ownMember());
+    await this.membership.start(head);
   }
 
   private stopLive(): void {
     this.stopWatch?.();
-    this.stopMemberWatch?.();
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    this.stopWatch = this.stopMemberWatch = this.heartbeatTimer = undefined;
+    this.membership?.stop();
+    this.stopWatch = undefined;
     this.ctx.keys.stop();
   }
 
-  private async readMember(id: string, kind: 'put' | 'delete'): Promise<void> {
-    const hsmId = id.slice(7);
-    if (kind === 'delete') {
-      this.memberRecs.delete(hsmId);
-      return;
-    }
-    const r = await this.sealed.get(id);
-    if (r) this.memberRecs.set(hsmId, { rec: JSON.parse(r.value.toString('utf8')) as MemberRecord, version: r.version });
-  }
-
-  private ownMember(): MemberRecord {
+  private ownMember(): MemberView {
     return {
       hsmId: this.id.hsmId,
       az: this.id.availabilityZone,
@@ -267,39 +251,12 @@ export class HsmNode {
       state: this.nodeState,
       keyCount: this.ctx.keys.tokenCount,
       serial: this.id.serial,
-      heartbeat: Date.now(),
     };
   }
 
-  /** Refreshes this HSM's member record (compare-and-swap; re-reads once on a lost race). */
-  private async heartbeat(): Promise<void> {
-    const id = `member/${this.id.hsmId}`;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const cur = this.memberRecs.get(this.id.hsmId);
-      const rec = this.ownMember();
-      try {
-        const v = await this.sealed.put(id, Buffer.from(JSON.stringify(rec)), cur?.version ?? 0);
-        this.memberRecs.set(this.id.hsmId, { rec, version: v });
-        return;
-      } catch (e) {
-        if (!(e instanceof HsmError && e.code === 'CKR_STRONGROOM_CONFLICT')) throw e;
-        const r = await this.sealed.get(id);
-        if (r) this.memberRecs.set(this.id.hsmId, { rec: JSON.parse(r.value.toString('utf8')) as MemberRecord, version: r.version });
-        else this.memberRecs.delete(this.id.hsmId);
-      }
-    }
-  }
-
+  /** Every HSM of the cluster; before this HSM holds the domain key, only itself. */
   members(): MemberView[] {
-    const now = Date.now();
-    const out = new Map<string, MemberView>();
-    for (const { rec } of this.memberRecs.values()) {
-      const stale = now - rec.heartbeat > MEMBER_STALE_MS;
-      out.set(rec.hsmId, { hsmId: rec.hsmId, az: rec.az, address: rec.address, port: rec.port, state: stale ? 'UNREACHABLE' : rec.state, keyCount: rec.keyCount, serial: rec.serial });
-    }
-    const me = this.ownMember();
-    out.set(me.hsmId, { hsmId: me.hsmId, az: me.az, address: me.address, port: me.port, state: me.state, keyCount: me.keyCount, serial: me.serial });
-    return [...out.values()].sort((a, b) => a.az.localeCompare(b.az) || a.hsmId.localeCompare(b.hsmId));
+    return this.membership ? this.membership.members() : [this.ownMember()];
   }
 
   /** Cloning, recipient side: keep the domain key sealed at rest, then serve. */
@@ -342,7 +299,7 @@ export class HsmNode {
     this.log.error({ reason }, 'TAMPER: zeroising');
     // Last word to the others before the key is gone (best effort).
     this.nodeState = 'DEGRADED';
-    void this.heartbeat().catch(() => undefined);
+    this.membership?.beat();
     this.stopLive();
     this.ctx.keys.zeroise();
     zeroiseDomainKey(this.cfg.dir);
