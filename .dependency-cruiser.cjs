@@ -16,6 +16,10 @@ module.exports = {
       from: { path: '^src/pki/' }, to: { path: '^src/', pathNot: '^src/(pki|protocol)/' } },
     { name: 'client-side-never-imports-hsm', severity: 'error',
       from: { path: '^src/(client|cli)/' }, to: { path: '^src/(hsm|store|orchestrator)/' } },
+    { name: 'only-control-plane-and-kms-import-aws', severity: 'error', comment: 'the awsJson1_1/SigV4 front end serves control-plane/ and kms/ only',
+      from: { path: '^src/', pathNot: '^src/(aws|control-plane|kms)/' }, to: { path: '^src/aws/' } },
+    { name: 'aws-imports-nothing-else', severity: 'error', comment: 'aws/ is plumbing below control-plane/ and kms/: it imports nothing else in src/',
+      from: { path: '^src/aws/' }, to: { path: '^src/', pathNot: '^src/aws/' } },
     { name: 'no-circular', severity: 'error', comment: 'type-only cycles are harmless at run time', from: {}, to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } } },
   ],
   options: {

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `strongroom`: the server-side executable. Subcommands: up (a local cluster), hsm (one HSM node
-// process), audit verify. Prints no secrets; CA keys stay in the data directory.
+// process), audit verify, iam (AWS accounts, users, keys, policies), events (AWS API history).
+// Prints no secrets (iam create-access-key shows the new key once, as AWS does); CA keys stay in
+// the data directory.
 
 import { parseArgs } from 'node:util';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,8 +22,16 @@ const USAGE = `usage:
       clone the domain key into an HSM (new or zeroised) from an active HSM of the cluster
   strongroom hsm --config DIR/hsms/ID/node.json | --data-dir DIR --hsm-id ID [--store sqlite|etcd --etcd-endpoints …]
       run one HSM node process
+  strongroom control-plane --data-dir DIR [--port 8080] [--hsm-port 2223] [--subnet-octet 30]
+                [--health-interval-ms 2000] [--backup-interval-ms 86400000]
+      the CloudHSMv2 API (AWS CLI / SDK with --endpoint-url) that provisions HSM processes;
+      writes DIR/endpoints.json and DIR/aws-credentials
   strongroom audit verify --data-dir DIR | FILE [--device-cert CRT]
-      check every HSM's audit log under DIR (or one log file); exit 1 naming the first bad record`;
+      check every HSM's audit log under DIR (or one log file); exit 1 naming the first bad record
+  strongroom iam create-account|create-user|put-user-policy|create-access-key|delete-access-key|list-users … --data-dir DIR
+      accounts, IAM users, inline policies and access keys of the AWS APIs (strongroom iam help)
+  strongroom events --data-dir DIR [--event-name N] [--user-name U] [--start-time ISO] [--end-time ISO]
+      the event history of the AWS APIs, as CloudTrail-shaped JSON lines`;
 
 function fail(msg: string): never {
   process.stderr.write(`strongroom: ${msg}\n${USAGE}\n`);
@@ -106,6 +116,11 @@ async function cmdHsm(argv: string[]): Promise<void> {
     fleetCaPem: readFileSync(String(raw['fleetCaFile']), 'utf8'),
     ...(Array.isArray(raw['etcdEndpoints']) ? { etcdEndpoints: raw['etcdEndpoints'] } : {}),
     ...(raw['fleetCaKeyFile'] && existsSync(String(raw['fleetCaKeyFile'])) ? { fleetCaKeyPem: readFileSync(String(raw['fleetCaKeyFile']), 'utf8') } : {}),
+    ...(raw['fleetBackupSecretFile'] && existsSync(String(raw['fleetBackupSecretFile'])) ? { fleetBackupSecret: Buffer.from(readFileSync(String(raw['fleetBackupSecretFile']), 'utf8').trim(), 'hex') } : {}),
+    ...(raw['maxFrame'] ? { maxFrame: Number(raw['maxFrame']) } : {}),
+    // Test hooks, read only when set: a shifted clock for MFA/quorum, and a short token lifetime.
+    ...(process.env['STRONGROOM_TEST_CLOCK_OFFSET_MS'] ? { clockOffsetMs: Number(process.env['STRONGROOM_TEST_CLOCK_OFFSET_MS']) } : {}),
+    ...(process.env['STRONGROOM_TOKEN_TTL_MS'] ? { tokenTtlMs: Number(process.env['STRONGROOM_TOKEN_TTL_MS']) } : {}),
   };
   const node = await HsmNode.start(cfg);
   writeFileSync(join(cfg.dir, 'hsm.pid'), String(process.pid));
@@ -194,8 +209,72 @@ async function cmdAudit(argv: string[]): Promise<void> {
   process.exit(bad ? 1 : 0);
 }
 
+async function cmdControlPlane(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'data-dir': { type: 'string', default: 'strongroom-data' },
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '8080' },
+      'hsm-port': { type: 'string', default: '2223' },
+      'subnet-octet': { type: 'string', default: '30' },
+      'health-interval-ms': { type: 'string', default: '2000' },
+      'backup-interval-ms': { type: 'string', default: '86400000' },
+      'kms-store-hsms': { type: 'string', default: '2' },
+      'no-kms': { type: 'boolean', default: false },
+    },
+  });
+  const num = (name: string, v: string, min: number, max: number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} takes an integer from ${min} to ${max}`);
+    return n;
+  };
+  const { startControlPlane } = await import('../control-plane/main.js');
+  const cp = await startControlPlane({
+    dataDir: values['data-dir'],
+    host: values.host,
+    port: num('port', values.port, 0, 65535),
+    hsmPort: num('hsm-port', values['hsm-port'], 1, 65535),
+    firstSubnetOctet: num('subnet-octet', values['subnet-octet'], 1, 254),
+    healthIntervalMs: num('health-interval-ms', values['health-interval-ms'], 50, 3_600_000),
+    backupIntervalMs: num('backup-interval-ms', values['backup-interval-ms'], 100, 365 * 86_400_000),
+    kms: !values['no-kms'],
+    kmsStoreHsms: num('kms-store-hsms', values['kms-store-hsms'], 1, 6),
+  });
+  const dir = resolve(values['data-dir']);
+  process.stdout.write(`Strongroom control plane: ${cp.url} (region ${cp.region})
+  endpoints: ${join(dir, 'endpoints.json')}${cp.kmsUrl ? `\nStrongroom KMS: ${cp.kmsUrl} (aws kms ... --endpoint-url ${cp.kmsUrl})` : ''}
+  credentials (root of account ${cp.accountId}): ${cp.credentialsFile}
+  AWS_SHARED_CREDENTIALS_FILE=${cp.credentialsFile} aws cloudhsmv2 describe-clusters --region ${cp.region} --endpoint-url ${cp.url}
+Press Ctrl-C to stop the control plane and its HSMs.
+`);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void cp.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
 const [cmd, ...argv] = process.argv.slice(2);
-const run = cmd === 'up' ? cmdUp : cmd === 'hsm' ? cmdHsm : cmd === 'audit' ? cmdAudit : undefined;
+async function cmdClientDaemon(argv: string[]): Promise<void> {
+  const { main } = await import('../pkcs11d/main.js');
+  await main(argv);
+}
+
+async function cmdIam(argv: string[]): Promise<void> {
+  const { runIamCommand } = await import('../control-plane/iam/cli.js');
+  process.exitCode = runIamCommand(argv);
+}
+
+async function cmdEvents(argv: string[]): Promise<void> {
+  const { runEventsCommand } = await import('../control-plane/events/cli.js');
+  process.exitCode = runEventsCommand(argv);
+}
+
+const run = cmd === 'up' ? cmdUp : cmd === 'control-plane' ? cmdControlPlane : cmd === 'hsm' ? cmdHsm : cmd === 'audit' ? cmdAudit : cmd === 'client-daemon' ? cmdClientDaemon : cmd === 'iam' ? cmdIam : cmd === 'events' ? cmdEvents : undefined;
 if (!run) {
   if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
     process.stdout.write(USAGE + '\n');

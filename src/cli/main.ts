@@ -74,7 +74,11 @@ function makeContext(state: RunState): CliContext {
   const { deps, input } = state;
   return {
     call: async (op, params) => (await state.session()).call(op, params),
-    login: async (u, r, p) => (await state.session()).login(u, r, p),
+    login: async (u, r, p, proof) => (await state.session()).login(u, r, p, proof),
+    async prompt(text) {
+      if (input.isTTY) deps.stderr.write(text + ' ');
+      return input.nextLine();
+    },
     async password(prompt, confirm) {
       if (input.isTTY) deps.stderr.write(prompt + ' ');
       const pw = await input.readSecret();
@@ -128,7 +132,10 @@ async function runWords(words: string[], state: RunState): Promise<Outcome> {
     const ctx = makeContext(state);
     if (state.autoLogin && !command.noAutoLogin) {
       const a = state.autoLogin;
-      await ctx.login(a.username, a.role, a.password);
+      const r = await ctx.login(a.username, a.role, a.password);
+      if (r['mfa-required']) {
+        throw new CliError(`user ${a.username} has ${r['mfa-required']} MFA, so CLOUDHSM_PIN alone cannot log in: use interactive mode and login … ${r['mfa-required'] === 'totp' ? 'mfa-totp' : 'mfa-token-sign --token FILE'}`);
+      }
     }
     const data = await command.run(ctx, args);
     return json(ok(data));

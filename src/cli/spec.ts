@@ -3,6 +3,9 @@
 // Holds no HSM logic and no I/O.
 
 import type { OpName, OpParams, OpResult } from '../protocol/operations.js';
+
+/** The second factor of an MFA login: a signed token file or a TOTP code. */
+export type LoginProof = Pick<OpParams<'login'>, 'mfaToken' | 'totp'>;
 import type { ParsedArgs } from './args.js';
 
 export type FlagType = 'string' | 'int' | 'bool' | 'list';
@@ -26,15 +29,20 @@ export interface CommandSpec {
   exactlyOne?: ReadonlyArray<readonly string[]>;
   /** Do not log in from CLOUDHSM_ROLE/CLOUDHSM_PIN before this command (login, cluster activate). */
   noAutoLogin?: boolean;
+  /** Written after its parent's flags, as CloudHSM's `login --username U --role R mfa-token-sign --token F`;
+   * it takes its parent's flags too. The only case where one command's path is a prefix of another's. */
+  trailing?: boolean;
   run(ctx: CliContext, args: ParsedArgs): Promise<unknown>;
 }
 
 /** What a command may do: call the HSM, ask for a password, read and write files. */
 export interface CliContext {
   call<N extends OpName>(op: N, params: OpParams<N>): Promise<OpResult<N>>;
-  login(username: string, role: 'admin' | 'crypto-user' | 'unactivated-admin' | 'appliance', password: string): Promise<OpResult<'login'>>;
+  login(username: string, role: 'admin' | 'crypto-user' | 'unactivated-admin' | 'appliance', password: string, proof?: LoginProof): Promise<OpResult<'login'>>;
   /** Asks for a secret on the terminal without echo (or reads a line when stdin is not a TTY). */
   password(prompt: string, confirm?: boolean): Promise<string>;
+  /** Asks for one line (a file path, a code); null at the end of input (non-interactive use). */
+  prompt(text: string): Promise<string | null>;
   readFile(path: string): Buffer;
   writeFile(path: string, data: Buffer | string): void;
 }

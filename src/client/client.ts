@@ -118,8 +118,8 @@ export class StrongroomClient {
   }
 
   /** Logs in on every HSM (each connection is an HSM session), and again after reconnecting. */
-  async login(username: string, role: RoleName, password: string): Promise<OpResult<'login'>> {
-    return this.call('login', { username, role, password });
+  async login(username: string, role: RoleName, password: string, proof: Pick<OpParams<'login'>, 'mfaToken' | 'totp'> = {}): Promise<OpResult<'login'>> {
+    return this.call('login', { username, role, password, ...proof });
   }
 
   close(): void {
@@ -136,7 +136,28 @@ export class StrongroomClient {
     const results: Array<PromiseSettledResult<OpResult<N>>> = [];
     if (op === 'login') {
       // One HSM first: a wrong password then counts once towards lockout, not once per HSM.
-      results.push({ status: 'fulfilled', value: await live[0]!.conn!.call(op, params) });
+      const first = (await live[0]!.conn!.call(op, params)) as OpResult<'login'>;
+      // MFA: a challenge logs nothing in, so it goes no further; after an MFA login the first HSM
+      // hands out one single-use ticket per other HSM, which stand in for the second factor there.
+      if (first['mfa-required']) return first as OpResult<N>;
+      const { tickets, ...plain } = first;
+      results.push({ status: 'fulfilled', value: plain as OpResult<N> });
+      if (tickets) {
+        const p = params as OpParams<'login'>;
+        const rest = live.slice(1).map((m, i) => {
+          const t = tickets[i];
+          return t === undefined
+            ? Promise.reject(new HsmError('CKR_PIN_INCORRECT', 'no MFA ticket left for this HSM'))
+            : m.conn!.call('login', { username: p.username, role: p.role, password: p.password, ticket: t });
+        });
+        results.push(...((await Promise.allSettled(rest)) as Array<PromiseSettledResult<OpResult<N>>>));
+        // The second factor was single-use: reconnections cannot log in again without the user.
+        this.creds = undefined;
+        results.forEach((r, i) => {
+          if (r.status === 'rejected') this.markDown(live[i]!);
+        });
+        return plain as OpResult<N>;
+      }
     }
     results.push(...(await Promise.allSettled(live.slice(results.length).map((m) => m.conn!.call(op, params)))));
     const ok = results.find((r) => r.status === 'fulfilled');

@@ -7,6 +7,8 @@ import type { OpName, RoleName } from '../protocol/operations.js';
 import type { SealedStore } from './barrier/sealed-store.js';
 import type { KeyStore } from './keystore/keystore.js';
 import type { UserService } from './users/users.js';
+import type { MfaService } from './users/mfa.js';
+import type { QuorumService } from './users/quorum.js';
 import type { MechanismRegistry } from './mechanisms/registry.js';
 import type { AuditLog } from './audit/log.js';
 import type { ClonePackage } from './cloning.js';
@@ -77,6 +79,12 @@ export interface HsmContext {
   store: SealedStore;
   keys: KeyStore;
   users: UserService;
+  /** Second factors (token-sign, TOTP) and the one-time tickets after an MFA login. */
+  mfa: MfaService;
+  /** Quorum values, tokens and approvals (M of N). */
+  quorum: QuorumService;
+  /** The HSM's clock for MFA and quorum (ms since the epoch; shifted only in tests). */
+  now(): number;
   mechs: MechanismRegistry;
   audit: AuditLog;
   cluster(): ClusterIdentity;
@@ -92,6 +100,10 @@ export interface HsmContext {
     export(recipientCertificate: string): Promise<ClonePackage>;
     import(pkg: ClonePackage): Promise<void>;
   };
+  /** The fleet backup secret provisioned at manufacture (backups); CKR_STRONGROOM_STATE when absent. */
+  backupSecret(): Buffer;
+  /** Re-reads the cluster records and the key index after a restore wrote them. */
+  reload(): Promise<void>;
 }
 
 export type Handler<P = unknown, R = unknown> = (ctx: HsmContext, req: Request<P>) => Promise<R> | R;

@@ -14,6 +14,8 @@ import { Barrier } from './barrier/barrier.js';
 import { SealedStore } from './barrier/sealed-store.js';
 import { KeyStore } from './keystore/keystore.js';
 import { UserService } from './users/users.js';
+import { MfaService } from './users/mfa.js';
+import { DEFAULT_TOKEN_TTL_MS, QuorumService } from './users/quorum.js';
 import { defaultRegistry } from './mechanisms/registry.js';
 import { runSelfTests } from './selftest/selftest.js';
 import { AuditLog } from './audit/log.js';
@@ -42,6 +44,10 @@ export interface NodeConfig {
   /** The fleet backup secret ("manufacturer" provisioned): the persistent backup key derives from it. */
   fleetBackupSecret?: Buffer;
   maxFrame?: number;
+  /** Test hook: shifts the clock MFA and quorum use (STRONGROOM_TEST_CLOCK_OFFSET_MS). */
+  clockOffsetMs?: number;
+  /** Lifetime of quorum tokens and MFA challenges (default 10 minutes; STRONGROOM_TOKEN_TTL_MS). */
+  tokenTtlMs?: number;
 }
 
 const CLUSTER_ID = 'cluster/identity';
@@ -107,6 +113,12 @@ export class HsmNode {
     // eslint-disable-next-line prefer-const
     let node: HsmNode;
     const users = new UserService(sealed);
+    const offset = cfg.clockOffsetMs ?? 0;
+    const now = (): number => Date.now() + offset;
+    const tokenTtlMs = cfg.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS;
+    const mfa = new MfaService(users, { now, challengeTtlMs: tokenTtlMs });
+    const quorum = new QuorumService(sealed, users, audit, { clusterId: cfg.clusterId, now, tokenTtlMs });
+    if (offset !== 0) log.warn({ offsetMs: offset }, 'test clock offset in use for MFA and quorum (STRONGROOM_TEST_CLOCK_OFFSET_MS)');
     const keys = new KeyStore(sealed, (rid, err) => {
       log.error({ record: rid, code: err.code }, 'sealed record failed to open: tamper evidence; record refused');
       try {
@@ -122,6 +134,9 @@ export class HsmNode {
       store: sealed,
       keys,
       users,
+      mfa,
+      quorum,
+      now,
       mechs,
       audit,
       cluster: () => {

@@ -41,7 +41,7 @@ function writeOnce(path: string, make: () => string, mode = 0o644): void {
   if (!existsSync(path)) writeFileSync(path, make(), { mode });
 }
 
-async function ensureCa(dir: string, name: string, cn: string, keyType: 'rsa' | 'ec'): Promise<{ cert: string; key: string }> {
+export async function ensureCa(dir: string, name: string, cn: string, keyType: 'rsa' | 'ec'): Promise<{ cert: string; key: string }> {
   const crt = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
   if (!existsSync(crt) || !existsSync(key)) {
@@ -52,7 +52,7 @@ async function ensureCa(dir: string, name: string, cn: string, keyType: 'rsa' | 
   return { cert: readFileSync(crt, 'utf8'), key: readFileSync(key, 'utf8') };
 }
 
-async function ensureLeaf(dir: string, name: string, issuer: { cert: string; key: string }, cn: string, ou: string): Promise<{ cert: string; key: string }> {
+export async function ensureLeaf(dir: string, name: string, issuer: { cert: string; key: string }, cn: string, ou: string): Promise<{ cert: string; key: string }> {
   const crt = join(dir, `${name}.crt`);
   const keyPath = join(dir, `${name}.key`);
   if (!existsSync(crt) || !existsSync(keyPath)) {

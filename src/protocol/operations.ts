@@ -69,6 +69,29 @@ export const MechParams = z.object({
 }).strict();
 export type MechParams = z.infer<typeof MechParams>;
 
+// --- MFA and quorum (reference §3): token files as CloudHSM's CLI writes them ------------------
+
+/** One token of a token file: the HSM's bytes (base64) and the holder's RSA signature over them. */
+export const TokenEntry = z.object({
+  unsigned: b64(64).describe('SHA-256 of the token data, base64: the bytes the holder signs'),
+  signed: z.string().max(1400).regex(B64_RE, 'must be base64').describe('base64 sha256WithRSAEncryption signature over the decoded unsigned bytes, or empty'),
+  approval_data: b64(2048).optional().describe('quorum tokens: what is being approved (base64 JSON); unsigned = SHA-256 of it'),
+}).strip();
+/** `{"version":"2.0","tokens":[{"unsigned":"…","signed":"…"}]}` */
+export const TokenFile = z.object({ version: z.literal('2.0'), tokens: z.array(TokenEntry).min(1).max(16) }).strip();
+export type TokenFile = z.infer<typeof TokenFile>;
+export const QuorumService = z.enum(['user', 'quorum', 'cluster', 'key-management', 'key-usage']);
+export type QuorumServiceName = z.infer<typeof QuorumService>;
+/** Services a token can be generated for: the quorum services, plus `registration` (quorum key registration). */
+export const TokenService = z.enum(['user', 'quorum', 'cluster', 'key-management', 'key-usage', 'registration']);
+export type TokenServiceName = z.infer<typeof TokenService>;
+const Approval = TokenFile.optional().describe('a quorum token signed by approvers (--approval FILE)');
+const MfaProof = {
+  mfaToken: TokenFile.optional().describe('token-sign MFA: the login challenge, signed with the MFA key'),
+  totp: secret(z.string().regex(/^[0-9]{6}$/, 'a TOTP code is 6 digits')).optional(),
+  ticket: secret(b64(64)).optional().describe('one-time ticket from an MFA login on another HSM of the cluster'),
+};
+
 const NewKeyCommon = {
   session: z.boolean().optional().describe('a session key: lives on one HSM for this connection only'),
   shareWith: z.array(Username).max(64).optional(),
@@ -107,20 +130,47 @@ export const ops = {
     }).strict(),
     auth: 'appliance',
   },
+  'cluster.backupExport': { params: Empty, auth: 'appliance' },
+  'cluster.backupImport': { params: z.object({ backup: b64(16 * 1024 * 1024).describe('a backup file made by cluster.backupExport') }).strict(), auth: 'appliance' },
   'mtls.listTrustAnchors': { params: Empty, auth: 'none' },
-  'mtls.registerTrustAnchor': { params: z.object({ pem: z.string().max(16384) }).strict(), auth: 'login' },
-  'mtls.deregisterTrustAnchor': { params: z.object({ certificateReference: z.string().max(80) }).strict(), auth: 'login' },
-  'mtls.setEnforcement': { params: z.object({ level: z.enum(['cluster', 'none']) }).strict(), auth: 'login' },
+  'mtls.registerTrustAnchor': { params: z.object({ pem: z.string().max(16384), approval: Approval }).strict(), auth: 'login' },
+  'mtls.deregisterTrustAnchor': { params: z.object({ certificateReference: z.string().max(80), approval: Approval }).strict(), auth: 'login' },
+  'mtls.setEnforcement': { params: z.object({ level: z.enum(['cluster', 'none']), approval: Approval }).strict(), auth: 'login' },
   'mtls.getEnforcement': { params: Empty, auth: 'login' },
   // --- session -----------------------------------------------------------------------------
-  login: { params: z.object({ username: Username, role: AnyRole, password: AnyPassword }).strict(), auth: 'none' },
+  login: { params: z.object({ username: Username, role: AnyRole, password: AnyPassword, ...MfaProof }).strict(), auth: 'none' },
   logout: { params: Empty, auth: 'login' },
   whoami: { params: Empty, auth: 'none' },
   // --- users -------------------------------------------------------------------------------
   'user.list': { params: Empty, auth: 'none' },
-  'user.create': { params: z.object({ username: Username, role: Role, password: Password }).strict(), auth: 'login' },
-  'user.delete': { params: z.object({ username: Username, role: Role }).strict(), auth: 'login' },
-  'user.changePassword': { params: z.object({ username: Username, role: AnyRole, password: Password }).strict(), auth: 'login' },
+  'user.create': { params: z.object({ username: Username, role: Role, password: Password, approval: Approval }).strict(), auth: 'login' },
+  'user.delete': { params: z.object({ username: Username, role: Role, approval: Approval }).strict(), auth: 'login' },
+  'user.changePassword': { params: z.object({ username: Username, role: AnyRole, password: Password, approval: Approval }).strict(), auth: 'login' },
+  'user.changeMfa': {
+    params: z.object({
+      username: Username,
+      role: Role,
+      strategy: z.enum(['token-sign', 'totp', 'none']).describe('none deregisters MFA (and the quorum key with it)'),
+      publicKey: z.string().max(4096).optional().describe('token-sign: the MFA public key, PEM'),
+      token: TokenFile.optional().describe('token-sign: the enrolment challenge signed with the new key; absent to ask for a challenge'),
+      changeQuorum: z.boolean().optional().describe('also register the key for quorum (one key serves both)'),
+      approval: Approval,
+    }).strict(),
+    auth: 'login',
+  },
+  'user.registerQuorum': {
+    params: z.object({ publicKey: z.string().max(4096), token: TokenFile.describe('a registration token signed with the key') }).strict(),
+    auth: 'login',
+  },
+  // --- quorum (M of N) ---------------------------------------------------------------------
+  'quorum.generate': { params: z.object({ service: TokenService }).strict(), auth: 'login' },
+  'quorum.list': { params: Empty, auth: 'login' },
+  'quorum.listValues': { params: Empty, auth: 'none' },
+  'quorum.setValue': {
+    params: z.object({ service: z.enum(['user', 'quorum', 'cluster']), value: z.number().int().min(1).max(8), approval: Approval }).strict(),
+    auth: 'login',
+  },
+  'quorum.delete': { params: z.object({ scope: z.enum(['user', 'all']) }).strict(), auth: 'login' },
   // --- keys --------------------------------------------------------------------------------
   'key.generateSymmetric': {
     params: z.object({
@@ -182,15 +232,15 @@ export const ops = {
     auth: 'login',
   },
   'key.delete': { params: z.object({ ref: KeyRef }).strict(), auth: 'login' },
-  'key.share': { params: z.object({ ref: KeyRef, username: Username }).strict(), auth: 'login' },
-  'key.unshare': { params: z.object({ ref: KeyRef, username: Username }).strict(), auth: 'login' },
+  'key.share': { params: z.object({ ref: KeyRef, username: Username, approval: Approval }).strict(), auth: 'login' },
+  'key.unshare': { params: z.object({ ref: KeyRef, username: Username, approval: Approval }).strict(), auth: 'login' },
   'key.setAttribute': {
-    params: z.object({ ref: KeyRef, name: z.string().max(40), value: z.union([z.boolean(), z.string().max(512)]) }).strict(),
+    params: z.object({ ref: KeyRef, name: z.string().max(40), value: z.union([z.boolean(), z.string().max(512)]), approval: Approval }).strict(),
     auth: 'login',
   },
   'key.getPublic': { params: z.object({ ref: KeyRef }).strict(), auth: 'login' },
   'key.wrap': {
-    params: z.object({ mechanism: Mechanism, wrappingRef: KeyRef, payloadRef: KeyRef, params: MechParams.optional() }).strict(),
+    params: z.object({ mechanism: Mechanism, wrappingRef: KeyRef, payloadRef: KeyRef, params: MechParams.optional(), wrappingApproval: Approval, payloadApproval: Approval }).strict(),
     auth: 'login',
   },
   'key.unwrap': {
@@ -202,6 +252,7 @@ export const ops = {
       keyType: KeyType,
       params: MechParams.optional(),
       attributes: AttributeTemplate.optional(),
+      approval: Approval,
       ...NewKeyCommon,
     }).strict(),
     auth: 'login',
@@ -220,7 +271,7 @@ export const ops = {
   },
   // --- crypto ------------------------------------------------------------------------------
   'crypto.sign': {
-    params: z.object({ mechanism: Mechanism, ref: KeyRef, data: secret(b64(MAX_DATA)), params: MechParams.optional() }).strict(),
+    params: z.object({ mechanism: Mechanism, ref: KeyRef, data: secret(b64(MAX_DATA)), params: MechParams.optional(), approval: Approval }).strict(),
     auth: 'login',
   },
   'crypto.verify': {
@@ -270,6 +321,16 @@ export interface UserDescription {
   role: RoleName;
   locked: 'true' | 'false';
   mfa: Array<{ strategy: string; status: string }>;
+  quorum: Array<{ strategy: string; status: string }>;
+  'cluster-coverage': 'full';
+}
+/** One live quorum token as `quorum token-sign list` shows it. */
+export interface QuorumTokenDescription {
+  username: string;
+  service: TokenServiceName;
+  'approvals-required': number;
+  'number-of-approvals': number;
+  'token-timeout-seconds': number;
   'cluster-coverage': 'full';
 }
 export interface HsmDescription {
@@ -300,18 +361,29 @@ export interface OpResults {
   'cluster.device': { 'hsm-id': string; 'cluster-id': string; state: string; deviceCertificate: string };
   'cluster.cloneExport': { package: { clusterId: string; senderCertificate: string; recipientFingerprint: string; ephemeralPublicKey: string; iv: string; wrapped: string; signature: string } };
   'cluster.cloneImport': { state: string };
+  'cluster.backupExport': { backup: string; records: number; clusterState: string };
+  'cluster.backupImport': { state: string; records: number; sourceClusterId: string };
   'mtls.listTrustAnchors': { 'trust_anchors': Array<{ 'certificate-reference': string; certificate: string; 'cluster-coverage': 'full' }> };
   'mtls.registerTrustAnchor': { 'trust_anchor': { 'certificate-reference': string; certificate: string; 'cluster-coverage': 'full' } };
   'mtls.deregisterTrustAnchor': { message: string };
   'mtls.setEnforcement': { message: string };
   'mtls.getEnforcement': { 'mtls-enforcement-level': 'cluster' | 'none' };
-  login: { username: string; role: RoleName };
+  /** With MFA: a first call answers with `mfa-required` (and a token-sign challenge) and logs nothing in;
+   * a successful MFA login on one HSM also returns one-time `tickets` for the cluster's other HSMs. */
+  login: { username: string; role: RoleName; 'mfa-required'?: 'token-sign' | 'totp'; token?: TokenFile; tickets?: string[] };
   logout: string;
   whoami: { username: string | null; role: RoleName | null; mtls: boolean };
   'user.list': { users: UserDescription[] };
   'user.create': { username: string; role: RoleName };
   'user.delete': { username: string; role: RoleName };
   'user.changePassword': { username: string; role: RoleName };
+  'user.changeMfa': { username: string; role: RoleName; token?: TokenFile; 'otpauth-uri'?: string; 'totp-seed'?: string; mfa?: Array<{ strategy: string; status: string }> };
+  'user.registerQuorum': { username: string; role: RoleName };
+  'quorum.generate': { service: TokenServiceName; token: TokenFile; 'token-timeout-seconds': number };
+  'quorum.list': { tokens: QuorumTokenDescription[] };
+  'quorum.listValues': Record<'user' | 'quorum' | 'cluster', number>;
+  'quorum.setValue': { service: string; value: number };
+  'quorum.delete': { message: string; deleted: number };
   'key.generateSymmetric': { key: KeyDescription };
   'key.generateKeyPair': { public_key: KeyDescription; private_key: KeyDescription };
   'key.importPublic': { key: KeyDescription };

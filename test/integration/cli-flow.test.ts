@@ -58,7 +58,7 @@ describe('strongroom-cli, the README flow', () => {
     ok(cli(c, ['user', 'create', '--username', 'carol', '--role', 'crypto-user', '--password', 'Carol-pass-1'], admin()));
     const users = ok(cli(c, ['user', 'list'])).users as Array<{ username: string; role: string }>;
     expect(users.map((u) => u.username).sort()).toEqual(['admin', 'alice', 'bob', 'carol']);
-    for (const u of users) expect(Object.keys(u).sort()).toEqual(['cluster-coverage', 'locked', 'mfa', 'role', 'username']);
+    for (const u of users) expect(Object.keys(u).sort()).toEqual(['cluster-coverage', 'locked', 'mfa', 'quorum', 'role', 'username']);
   });
 
   it('generates an AES key as a crypto user and finds it by filter', () => {

@@ -41,12 +41,12 @@ function subnetBase(): string {
   return `127.${21 + Math.floor(Math.random() * 220)}`;
 }
 
-function startUp(dir: string, port: number, extra: string[]): Promise<ChildProcess> {
+function startUp(dir: string, port: number, extra: string[], env: Record<string, string> = {}): Promise<ChildProcess> {
   const args = ['up', '--data-dir', dir, '--port', String(port)];
   if (!extra.includes('--hsms')) args.push('--hsms', '1');
   if (!extra.includes('--subnet-base')) args.push('--subnet-base', subnetBase());
   return new Promise((res, rej) => {
-    const proc = spawn(process.execPath, [STRONGROOM, ...args, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [STRONGROOM, ...args, ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let err = '';
     proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     const rl = createInterface({ input: proc.stdout! });
@@ -72,7 +72,8 @@ function stopProc(proc: ChildProcess): Promise<void> {
   });
 }
 
-export async function startCluster(extra: string[] = []): Promise<Cluster> {
+/** env: extra environment for `up` and its HSMs (e.g. STRONGROOM_TOKEN_TTL_MS, STRONGROOM_TEST_CLOCK_OFFSET_MS). */
+export async function startCluster(extra: string[] = [], env: Record<string, string> = {}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'strongroom-test-'));
   const port = await freePort();
   // The subnet base is fixed once per cluster so restart() finds the same addresses.
@@ -81,11 +82,11 @@ export async function startCluster(extra: string[] = []): Promise<Cluster> {
     dir,
     port,
     config: join(dir, 'client.json'),
-    proc: await startUp(dir, port, extra),
+    proc: await startUp(dir, port, extra, env),
     stop: () => stopProc(c.proc),
     restart: async () => {
       await stopProc(c.proc);
-      c.proc = await startUp(dir, port, extra);
+      c.proc = await startUp(dir, port, extra, env);
     },
     cleanup: async () => {
       await stopProc(c.proc);
@@ -176,3 +177,9 @@ export function startHsm(h: HsmProcessInfo): Promise<ChildProcess> {
     });
   });
 }
+
+/**
+ * Debian's AWS CLI v2 (package awscli). A machine may have another `aws` earlier on PATH (a v1
+ * from pip, say); the tests always use Debian's, which scripts/install-test-deps.mjs installs.
+ */
+export const AWS_CLI = '/usr/bin/aws';

@@ -1,5 +1,7 @@
-// Login, logout and whoami: bind a user to this connection (the HSM session).
-// Never echoes or logs the password.
+// Login, logout and whoami: bind a user to this connection (the HSM session). With MFA, login is two
+// calls: the first (password only) answers with the challenge, the second carries the signed token
+// or TOTP code; a failed second factor counts towards lockout like a bad password.
+// Never echoes or logs the password, a code, a ticket or a signature.
 
 import { HsmError } from '../../protocol/errors.js';
 import type { OpParams, OpResults } from '../../protocol/operations.js';
@@ -17,8 +19,38 @@ const login: Handler<OpParams<'login'>, OpResults['login']> = async (ctx, req) =
     throw new HsmError('CKR_USER_TYPE_INVALID', 'the appliance user logs in only over an appliance connection');
   }
   const u = await ctx.users.login(p.username, p.role, p.password);
+  let tickets: string[] = [];
+  if (u.mfa) {
+    const name = u.username;
+    let why: string | null;
+    if (p.ticket !== undefined) {
+      req.detail['mfa'] = 'ticket';
+      why = await ctx.mfa.useTicket(name, p.ticket);
+    } else if (u.mfa.strategy === 'token-sign') {
+      if (!p.mfaToken) {
+        req.detail['mfa'] = 'challenge';
+        return { username: name, role: u.role, 'mfa-required': 'token-sign', token: await ctx.mfa.challenge(name, 'mfa-login') };
+      }
+      req.detail['mfa'] = 'token-sign';
+      why = await ctx.mfa.useChallenge(name, 'mfa-login', p.mfaToken, u.mfa.publicKeyPem);
+    } else {
+      if (p.totp === undefined) {
+        req.detail['mfa'] = 'challenge';
+        return { username: name, role: u.role, 'mfa-required': 'totp' };
+      }
+      req.detail['mfa'] = 'totp';
+      why = await ctx.mfa.useTotp(name, p.totp);
+    }
+    if (why !== null) {
+      req.detail['mfa-result'] = 'failed';
+      await ctx.users.loginFailed(name, `MFA failed: ${why}`);
+    }
+    await ctx.users.loginSucceeded(name);
+    // The client opens a session on every HSM: one single-use ticket for each of the others.
+    if (p.ticket === undefined) tickets = await ctx.mfa.issueTickets(name, ctx.members().length - 1);
+  }
   req.session.user = { username: u.username, role: u.role };
-  return { username: u.username, role: u.role };
+  return tickets.length > 0 ? { username: u.username, role: u.role, tickets } : { username: u.username, role: u.role };
 };
 
 const logout: Handler<OpParams<'logout'>, OpResults['logout']> = (ctx, req) => {

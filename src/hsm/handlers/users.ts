@@ -1,7 +1,12 @@
-// User management: list, create, delete, change-password (reference §3).
-// Admins manage users; anyone changes their own password. Never returns password material.
+// User management: list, create, delete, change-password, change-mfa, quorum key registration
+// (reference §3). Admins manage users; anyone changes their own password and MFA. Never returns
+// password material; a TOTP seed is returned once, at enrolment.
 
 import { HsmError } from '../../protocol/errors.js';
+import { checkSigningKey } from '../users/tokens.js';
+import { requireNoKmsUser } from '../users/mfa.js';
+import { base32Encode } from '../users/totp.js';
+import type { UserRecord } from '../users/users.js';
 import type { OpParams, OpResults } from '../../protocol/operations.js';
 import type { Handler } from '../context.js';
 
@@ -40,8 +45,63 @@ const changePassword: Handler<OpParams<'user.changePassword'>, OpResults['user.c
   if (u.rec.role !== role && !(u.rec.role === 'unactivated-admin' && role === 'admin')) {
     throw new HsmError('CKR_STRONGROOM_NOT_FOUND', `user ${name} with role ${role} does not exist`);
   }
-  await ctx.users.setPassword(name, password);
+  // An admin resetting an MFA user's password drops that user's quorum registration (reference §3).
+  await ctx.users.setPassword(name, password, undefined, name !== me.username && u.rec.mfa !== undefined);
   return { username: name, role };
+};
+
+const changeMfa: Handler<OpParams<'user.changeMfa'>, OpResults['user.changeMfa']> = async (ctx, req) => {
+  const p = req.params;
+  const me = req.session.user!;
+  const name = p.username.toLowerCase();
+  req.detail['username'] = name;
+  req.detail['strategy'] = p.strategy;
+  if (name !== me.username && me.role !== 'admin') throw new HsmError('CKR_ACTION_PROHIBITED', 'only admins change other users\' MFA');
+  const u = await ctx.users.require(name, p.role);
+  if (p.strategy === 'none') {
+    await ctx.users.update(name, (r) => {
+      const next: UserRecord = { ...r };
+      delete next.mfa;
+      delete next.challenges;
+      delete next.quorumKeyPem; // removing MFA drops the quorum registration (one key serves both)
+      return next;
+    });
+    return { username: name, role: p.role, mfa: [] };
+  }
+  requireNoKmsUser(name);
+  if (p.strategy === 'totp') {
+    if (p.publicKey !== undefined || p.token !== undefined) throw new HsmError('CKR_ARGUMENTS_BAD', 'TOTP enrolment takes no public key or token');
+    const { uri, seed } = await ctx.mfa.enrolTotp(name, `Strongroom ${ctx.id.clusterId}`);
+    try {
+      return { username: name, role: p.role, 'otpauth-uri': uri, 'totp-seed': base32Encode(seed), mfa: [{ strategy: 'totp', status: 'enabled' }] };
+    } finally {
+      seed.fill(0);
+    }
+  }
+  if (!p.token) return { username: name, role: p.role, token: await ctx.mfa.challenge(name, 'mfa-enrol') };
+  if (p.publicKey === undefined) throw new HsmError('CKR_ARGUMENTS_BAD', 'token-sign enrolment needs the public key that signed the token');
+  const pem = checkSigningKey(p.publicKey);
+  if (u.rec.quorumKeyPem && u.rec.quorumKeyPem !== pem && p.changeQuorum !== true) {
+    throw new HsmError('CKR_ACTION_PROHIBITED', `user ${name} has a different quorum key registered and one key serves MFA and quorum: pass --change-quorum to change both`);
+  }
+  const why = await ctx.mfa.useChallenge(name, 'mfa-enrol', p.token, pem);
+  if (why !== null) throw new HsmError('CKR_SIGNATURE_INVALID', `MFA enrolment refused: ${why}`);
+  await ctx.users.update(name, (r) => ({ ...r, mfa: { strategy: 'token-sign', publicKeyPem: pem }, ...(p.changeQuorum === true ? { quorumKeyPem: pem } : {}) }));
+  req.detail['quorum'] = p.changeQuorum === true;
+  return { username: name, role: p.role, mfa: [{ strategy: 'token-sign', status: 'enabled' }] };
+};
+
+const registerQuorum: Handler<OpParams<'user.registerQuorum'>, OpResults['user.registerQuorum']> = async (ctx, req) => {
+  const me = req.session.user!;
+  req.detail['username'] = me.username;
+  const pem = checkSigningKey(req.params.publicKey);
+  const u = await ctx.users.require(me.username);
+  if (u.rec.mfa?.strategy === 'token-sign' && u.rec.mfa.publicKeyPem !== pem) {
+    throw new HsmError('CKR_ACTION_PROHIBITED', 'one key serves MFA and quorum: register your MFA public key, or change both with user change-mfa token-sign --change-quorum');
+  }
+  await ctx.quorum.useRegistration(req.params.token, pem, me);
+  await ctx.users.update(me.username, (r) => ({ ...r, quorumKeyPem: pem }));
+  return { username: me.username, role: me.role };
 };
 
 export const userHandlers = {
@@ -49,4 +109,6 @@ export const userHandlers = {
   'user.create': create,
   'user.delete': del,
   'user.changePassword': changePassword,
+  'user.changeMfa': changeMfa,
+  'user.registerQuorum': registerQuorum,
 } as Record<string, Handler<never, unknown>>;

@@ -15,6 +15,9 @@ import { keyHandlers } from '../handlers/keys.js';
 import { wrapHandlers } from '../handlers/wrap.js';
 import { cryptoHandlers } from '../handlers/crypto.js';
 import { objectHandlers } from '../handlers/objects.js';
+import { quorumHandlers } from '../handlers/quorum.js';
+import { authoriseQuorum } from '../users/guarded.js';
+import type { Grant } from '../users/quorum.js';
 import { backupHandlers } from '../handlers/backup.js';
 
 const HANDLERS: Record<string, Handler<never, unknown>> = {
@@ -25,6 +28,7 @@ const HANDLERS: Record<string, Handler<never, unknown>> = {
   ...wrapHandlers,
   ...cryptoHandlers,
   ...objectHandlers,
+  ...quorumHandlers,
   ...backupHandlers,
 };
 
@@ -62,10 +66,15 @@ export const AUDITED: Partial<Record<OpName, string>> = {
   'key.wrap': 'CN_WRAP_KEY',
   'key.unwrap': 'CN_UNWRAP_KEY',
   'key.derive': 'CN_DERIVE_KEY',
+  'user.changeMfa': 'CN_CHANGE_MFA',
+  'user.registerQuorum': 'CN_REGISTER_QUORUM_KEY',
+  'quorum.generate': 'CN_GET_TOKEN',
+  'quorum.setValue': 'CN_SET_M_VALUE',
+  'quorum.delete': 'CN_DELETE_TOKEN',
 };
 
 /** Operations a node serves while it is not ACTIVE (initialisation path, info). */
-const BEFORE_ACTIVE = new Set<OpName>(['cluster.info', 'cluster.device', 'cluster.cloneExport', 'cluster.cloneImport', 'cluster.csr', 'cluster.initialize', 'cluster.activate', 'cluster.backupExport', 'cluster.backupImport', 'mtls.listTrustAnchors', 'user.list', 'whoami', 'mechanism.list', 'login']);
+const BEFORE_ACTIVE = new Set<OpName>(['quorum.listValues', 'cluster.info', 'cluster.device', 'cluster.cloneExport', 'cluster.cloneImport', 'cluster.csr', 'cluster.initialize', 'cluster.activate', 'cluster.backupExport', 'cluster.backupImport', 'mtls.listTrustAnchors', 'user.list', 'whoami', 'mechanism.list', 'login']);
 
 /** What an HSM without a domain key (new, or zeroised by tamper) still answers. */
 const CLONE_OPS = new Set<OpName>(['cluster.info', 'cluster.device', 'cluster.cloneImport']);
@@ -89,6 +98,7 @@ export async function dispatch(ctx: HsmContext, session: Session, body: unknown)
   const id = typeof frame.id === 'number' && Number.isSafeInteger(frame.id) ? frame.id : 0;
   let audited: string | undefined;
   let req: Request | undefined;
+  let grants: Grant[] = [];
   try {
     if (id === 0 && frame.id !== 0) throw new HsmError('CKR_STRONGROOM_PROTOCOL', 'request needs an integer id');
     if (!isOp(frame.op)) throw new HsmError('CKR_STRONGROOM_PROTOCOL', `unknown operation ${typeof frame.op === 'string' ? frame.op.slice(0, 40) : typeof frame.op}`);
@@ -109,6 +119,10 @@ export async function dispatch(ctx: HsmContext, session: Session, body: unknown)
     }
     req = { op, params: parsed.data, session, keyRefs: [], detail: {} };
     audited = AUDITED[op];
+    // Authorisation, second half: quorum approvals (M of N) for guarded commands; a refusal is
+    // audited below as the command's result. Spent tokens are released if the command then fails.
+    grants = await authoriseQuorum(ctx, op, parsed.data as Record<string, unknown>, session);
+    if (grants.length > 0) req.detail['quorum'] = 'approved';
     const auditUser = whoFor(session);
     if (audited) {
       try {
@@ -118,6 +132,7 @@ export async function dispatch(ctx: HsmContext, session: Session, body: unknown)
       }
     }
     const result = await HANDLERS[op]!(ctx, req as never);
+    for (const g of grants.splice(0)) await g.commit();
     // After a login the record names the user who logged in (and after a logout, the one who left).
     if (audited) ctx.audit.append({ ...(op === 'login' ? whoFor(session) : auditUser), op: audited, keyRefs: req.keyRefs, result: 'CKR_OK', detail: { ...req.detail, request: op } });
     return { id, ok: true, result };
@@ -125,6 +140,7 @@ export async function dispatch(ctx: HsmContext, session: Session, body: unknown)
     const e = err instanceof StoreUnavailableError
       ? new HsmError('CKR_STRONGROOM_STORE_UNAVAILABLE', `${err.message}; crypto on existing keys goes on, key and user changes fail until the store is back`)
       : toHsmError(err);
+    for (const g of grants.splice(0)) await g.release().catch(() => undefined);
     if (e.code === 'CKR_FUNCTION_FAILED') ctx.log.error({ err: e.cause instanceof Error ? e.cause.message : e.message, op: frame.op }, 'unexpected failure');
     if (audited && req && e.code !== 'CKR_STRONGROOM_AUDIT_FAILED') {
       try {

@@ -20,6 +20,8 @@ export const PERMISSIONS: Record<OpName, readonly Who[]> = {
   'cluster.device': ['anyone'],
   'cluster.cloneExport': ['appliance'],
   'cluster.cloneImport': ['appliance'],
+  'cluster.backupExport': ['appliance'],
+  'cluster.backupImport': ['appliance'],
   'mtls.listTrustAnchors': ['anyone'],
   'mtls.registerTrustAnchor': ['admin'],
   'mtls.deregisterTrustAnchor': ['admin'],
@@ -32,6 +34,13 @@ export const PERMISSIONS: Record<OpName, readonly Who[]> = {
   'user.create': ['admin'],
   'user.delete': ['admin'],
   'user.changePassword': ['admin', 'crypto-user', 'appliance'], // own password: any; others: admin (checked in handler)
+  'user.changeMfa': ['admin', 'crypto-user'], // own MFA: any; others: admin (checked in handler)
+  'user.registerQuorum': ['admin', 'crypto-user'], // one's own quorum key
+  'quorum.generate': ['admin', 'crypto-user'], // admin services for admins, key services for crypto users (handler)
+  'quorum.list': ['admin', 'crypto-user'],
+  'quorum.listValues': ['anyone'],
+  'quorum.setValue': ['admin'],
+  'quorum.delete': ['admin', 'crypto-user'],
   'key.generateSymmetric': ['crypto-user'],
   'key.generateKeyPair': ['crypto-user'],
   'key.importPublic': ['crypto-user'],

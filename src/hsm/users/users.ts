@@ -1,6 +1,7 @@
 // Users, roles, password login and lockout. Users live in the cluster store as sealed records
-// `user/<name>`; passwords are kept only as scrypt hashes inside those records.
-// Must never log, return or audit a password or a password hash.
+// `user/<name>`; passwords are kept only as scrypt hashes inside those records, and MFA state
+// (token-sign public key, or the TOTP seed) and the quorum public key live there too, so every HSM
+// of the cluster sees them. Must never log, return or audit a password, a hash or a TOTP seed.
 
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -21,6 +22,25 @@ export interface UserRecord {
   password?: { salt: string; hash: string; N: number; r: number; p: number };
   failedLogins: number;
   locked: boolean;
+  /** Second factor: a token-sign public key (SPKI PEM), or a TOTP seed (base64) and the last step used. */
+  mfa?: { strategy: 'token-sign'; publicKeyPem: string } | { strategy: 'totp'; seed: string; lastStep: number };
+  /** Quorum approver key (token-sign); with token-sign MFA it is the same key. */
+  quorumKeyPem?: string;
+  /** Live MFA challenges (login or enrolment) issued to this user: the unsigned bytes and expiry (ms). */
+  challenges?: Array<{ purpose: 'mfa-login' | 'mfa-enrol'; unsigned: string; expires: number }>;
+  /** One-time login tickets for the cluster's other HSMs after an MFA login: SHA-256 hashes and expiry. */
+  tickets?: Array<{ hash: string; expires: number }>;
+}
+
+export function describeUser(u: UserRecord): UserDescription {
+  return {
+    username: u.username,
+    role: u.role,
+    locked: u.locked ? 'true' : 'false',
+    mfa: u.mfa ? [{ strategy: u.mfa.strategy, status: 'enabled' }] : [],
+    quorum: u.quorumKeyPem ? [{ strategy: 'token-sign', status: 'enabled' }] : [],
+    'cluster-coverage': 'full',
+  };
 }
 
 export function userId(name: string): string {
@@ -63,7 +83,7 @@ export class UserService {
     for (const r of await this.store.list('user/')) {
       if (!('value' in r)) continue; // tampered: reported by the store layer, skipped here
       const u = JSON.parse(r.value.toString('utf8')) as UserRecord;
-      out.push({ username: u.username, role: u.role, locked: u.locked ? 'true' : 'false', mfa: [], 'cluster-coverage': 'full' });
+      out.push(describeUser(u));
     }
     return out;
   }
@@ -89,12 +109,21 @@ export class UserService {
     await this.store.delete(userId(username), u.version);
   }
 
-  /** Sets a password; clears lockout (CloudHSM: an admin unlocks with change-password). */
-  async setPassword(username: string, password: string, newRole?: RoleName): Promise<UserRecord> {
+  /** Every user record (tampered ones skipped: the store layer reports them). */
+  async all(): Promise<UserRecord[]> {
+    const out: UserRecord[] = [];
+    for (const r of await this.store.list('user/')) if ('value' in r) out.push(JSON.parse(r.value.toString('utf8')) as UserRecord);
+    return out;
+  }
+
+  /** Sets a password; clears lockout (CloudHSM: an admin unlocks with change-password).
+   * dropQuorum: an admin reset of an MFA user's password also drops its quorum registration (reference §3). */
+  async setPassword(username: string, password: string, newRole?: RoleName, dropQuorum = false): Promise<UserRecord> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const u = await this.require(username);
       const h = await hashPassword(password);
       const rec: UserRecord = { ...u.rec, failedLogins: 0, locked: false };
+      if (dropQuorum) delete rec.quorumKeyPem;
       if (h) rec.password = h;
       if (newRole) rec.role = newRole;
       try {
@@ -118,18 +147,30 @@ export class UserService {
     if (u.rec.locked) throw new HsmError('CKR_PIN_LOCKED', `user ${u.rec.username} is locked after too many failed logins; an admin must change its password`);
     const ok = await checkPassword(u.rec, password);
     if (ok) {
-      if (u.rec.failedLogins > 0) await this.update(username, (r) => ({ ...r, failedLogins: 0 }));
+      // With MFA the count is reset only once the second factor passes (loginSucceeded).
+      if (u.rec.failedLogins > 0 && !u.rec.mfa) await this.update(username, (r) => ({ ...r, failedLogins: 0 }));
       return u.rec;
     }
+    return this.loginFailed(username, 'the username, role or password is incorrect');
+  }
+
+  /** A whole login (password and second factor) passed: clears the failure count. */
+  async loginSucceeded(username: string): Promise<void> {
+    await this.update(username, (r) => (r.failedLogins > 0 ? { ...r, failedLogins: 0 } : r));
+  }
+
+  /** Counts one failed login (bad password or bad second factor) and throws; locks at the limit. */
+  async loginFailed(username: string, why: string): Promise<never> {
     const after = await this.update(username, (r) => {
       const failed = r.failedLogins + 1;
       return { ...r, failedLogins: failed, locked: failed >= MAX_FAILED_LOGINS };
     });
     if (after.locked) throw new HsmError('CKR_PIN_LOCKED', `Unable to log in: user ${after.username} is now locked after ${after.failedLogins} failed logins`);
-    throw new HsmError('CKR_PIN_INCORRECT', 'Unable to log in: the username, role or password is incorrect');
+    throw new HsmError('CKR_PIN_INCORRECT', `Unable to log in: ${why}`);
   }
 
-  private async update(username: string, f: (r: UserRecord) => UserRecord): Promise<UserRecord> {
+  /** Read-modify-write of one user record by compare-and-swap, retried on a lost race. */
+  async update(username: string, f: (r: UserRecord) => UserRecord): Promise<UserRecord> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const u = await this.require(username);
       const next = f(u.rec);

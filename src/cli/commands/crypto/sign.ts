@@ -10,6 +10,7 @@ import { selectOneKey } from '../../filter.js';
 import { signPlan, SIGN_MECHANISMS, type Hash, type SignMech, type SignPlan } from '../../mechanisms.js';
 import { readBinary } from '../../inputs.js';
 import type { CliContext } from '../../spec.js';
+import { APPROVAL, approvalFrom } from '../../tokens.js';
 
 const SUMMARY: Record<SignMech, string> = { 'rsa-pkcs': 'RSA-PKCS', 'rsa-pkcs-pss': 'RSA-PKCS-PSS', ecdsa: 'ECDSA' };
 
@@ -36,12 +37,13 @@ function signCommand(mech: SignMech): CommandSpec {
   return {
     path: ['crypto', 'sign', mech],
     summary: `Sign with the ${SUMMARY[mech]} mechanism`,
-    flags: signFlags(mech),
+    flags: [...signFlags(mech), APPROVAL],
     exactlyOne: [['data', 'data-path']],
     async run(ctx, args) {
+      const approval = approvalFrom(ctx, args);
       const plan = planFromArgs(ctx, args, mech);
       const ref = await selectOneKey(ctx, args.list('key-filter'), 'key-filter');
-      const req: OpParams<'crypto.sign'> = { mechanism: plan.mechanism, ref, data: plan.data.toString('base64') };
+      const req: OpParams<'crypto.sign'> = { mechanism: plan.mechanism, ref, data: plan.data.toString('base64'), ...approval };
       if (plan.params) req.params = plan.params;
       const res = await ctx.call('crypto.sign', req);
       return { 'key-reference': ref, signature: res.signature };

@@ -8,6 +8,7 @@ import { selectOneKey } from '../../filter.js';
 import { oaepParams, WRAP_MECHANISMS, type WrapMech } from '../../mechanisms.js';
 import { hexToB64, KEY_TYPE_CLASSES, keyTypeClass, newKeyOptions, readBinary, type KeyTypeClass } from '../../inputs.js';
 import { parseAttributes, withLabel } from '../../attributes.js';
+import { APPROVAL, approvalFrom } from '../../tokens.js';
 
 function unwrapCommand(m: WrapMech): CommandSpec {
   const flags: FlagSpec[] = [
@@ -19,6 +20,7 @@ function unwrapCommand(m: WrapMech): CommandSpec {
     ATTRIBUTES('attributes', 'the unwrapped key'),
     ...NEW_KEY_FLAGS,
   ];
+  flags.push(APPROVAL);
   if (m.oaep) flags.push(HASH_FN(true), MGF);
   if (m.gcm) {
     flags.push({ name: 'tag-length-bits', type: 'int', help: 'Tag length in bits (default 128)' });
@@ -50,6 +52,8 @@ function unwrapCommand(m: WrapMech): CommandSpec {
         ...newKeyOptions(args),
       };
       if (params) req.params = params;
+      const approval = approvalFrom(ctx, args).approval;
+      if (approval) req.approval = approval;
       return ctx.call('key.unwrap', req);
     },
   };

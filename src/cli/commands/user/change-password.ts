@@ -2,6 +2,7 @@
 
 import type { CommandSpec } from '../../spec.js';
 import { PASSWORD, USERNAME } from '../../flags.js';
+import { APPROVAL, approvalFrom } from '../../tokens.js';
 
 export const command: CommandSpec = {
   path: ['user', 'change-password'],
@@ -10,6 +11,7 @@ export const command: CommandSpec = {
     USERNAME,
     { name: 'role', type: 'string', required: true, choices: ['admin', 'crypto-user', 'unactivated-admin'], help: 'Role of the user' },
     PASSWORD,
+    APPROVAL,
   ],
   async run(ctx, args) {
     const password = args.optStr('password') ?? (await ctx.password('Enter password:', true));
@@ -17,6 +19,7 @@ export const command: CommandSpec = {
       username: args.str('username').toLowerCase(),
       role: args.str('role') as 'admin' | 'crypto-user' | 'unactivated-admin',
       password,
+      ...approvalFrom(ctx, args),
     });
   },
 };

@@ -1,0 +1,82 @@
+// EventLog: the event history of the AWS front ends, one CloudTrail-shaped JSON record per line
+// in DIR/events.jsonl (append-only, 0600, one write(2) per record on an O_APPEND descriptor so
+// concurrent writers never interleave lines), and the reader behind `strongroom events`.
+// Records arrive already redacted (aws/cloudtrail.ts); this module never adds request data.
+
+import { closeSync, existsSync, openSync, readFileSync, writeSync, mkdirSync, fsyncSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { ApiCallEvent, ApiEventSink } from '../../aws/cloudtrail.js';
+
+export type { ApiCallEvent } from '../../aws/cloudtrail.js';
+
+export interface EventFilter {
+  eventName?: string;
+  /** Matches userIdentity.userName (for Root: the account name) or the user's ARN. */
+  userName?: string;
+  eventSource?: string;
+  accessKeyId?: string;
+  /** Inclusive bounds on eventTime. */
+  startTime?: Date;
+  endTime?: Date;
+  errorsOnly?: boolean;
+}
+
+export class EventLog implements ApiEventSink {
+  private fd: number | undefined;
+
+  constructor(readonly path: string) {}
+
+  /** The event log of a data directory: DIR/events.jsonl. */
+  static open(dataDir: string): EventLog {
+    return new EventLog(join(dataDir, 'events.jsonl'));
+  }
+
+  append(event: ApiCallEvent): void {
+    if (this.fd === undefined) {
+      mkdirSync(dirname(this.path), { recursive: true });
+      this.fd = openSync(this.path, 'a', 0o600);
+    }
+    const line = Buffer.from(JSON.stringify(event) + '\n', 'utf8');
+    let off = 0;
+    while (off < line.length) off += writeSync(this.fd, line, off, line.length - off);
+  }
+
+  /** Forces appended records to disk (tests, shutdown). */
+  flush(): void {
+    if (this.fd !== undefined) fsyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  /** Every record matching `filter`, oldest first. A torn last line (crash mid-write) is skipped. */
+  query(filter: EventFilter = {}): ApiCallEvent[] {
+    if (!existsSync(this.path)) return [];
+    const out: ApiCallEvent[] = [];
+    for (const line of readFileSync(this.path, 'utf8').split('\n')) {
+      if (!line) continue;
+      let ev: ApiCallEvent;
+      try {
+        ev = JSON.parse(line) as ApiCallEvent;
+      } catch {
+        continue;
+      }
+      if (matches(ev, filter)) out.push(ev);
+    }
+    return out;
+  }
+}
+
+export function matches(ev: ApiCallEvent, f: EventFilter): boolean {
+  if (f.eventName !== undefined && ev.eventName !== f.eventName) return false;
+  if (f.eventSource !== undefined && ev.eventSource !== f.eventSource) return false;
+  if (f.userName !== undefined && ev.userIdentity.userName !== f.userName && ev.userIdentity.arn !== f.userName) return false;
+  if (f.accessKeyId !== undefined && ev.userIdentity.accessKeyId !== f.accessKeyId) return false;
+  if (f.errorsOnly && ev.errorCode === undefined) return false;
+  const t = Date.parse(ev.eventTime);
+  if (f.startTime && !(t >= f.startTime.getTime())) return false;
+  if (f.endTime && !(t <= f.endTime.getTime())) return false;
+  return true;
+}

@@ -1,0 +1,33 @@
+// DescribeBackups: the caller's backups in this region, filtered by backupIds, sourceBackupIds,
+// clusterIds, states and neverExpires; sorted by CreateTimestamp; MaxResults 1–50 with NextToken.
+
+import type { DescribeBackupsRequest, DescribeBackupsResponse } from '@aws-sdk/client-cloudhsm-v2';
+import { invalid } from '../errors.js';
+import { backupView, obj, page, type Op } from './common.js';
+
+const FILTERS = ['backupIds', 'sourceBackupIds', 'clusterIds', 'states', 'neverExpires'];
+
+export const DescribeBackups: Op<DescribeBackupsRequest, DescribeBackupsResponse> = (deps) => ({
+  readOnly: true,
+  handler: async (ctx, raw) => {
+    const input = obj(raw);
+    const filters = input['Filters'] === undefined || input['Filters'] === null ? {} : obj(input['Filters']);
+    for (const [k, v] of Object.entries(filters)) {
+      if (!FILTERS.includes(k)) throw invalid(`Filters: unknown filter ${k.slice(0, 40)} (${FILTERS.join(', ')})`);
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalid(`Filters.${k} must be a list of strings`);
+    }
+    const f = filters as Record<string, string[]>;
+    if (input['SortAscending'] !== undefined && typeof input['SortAscending'] !== 'boolean') throw invalid('SortAscending must be a boolean');
+    const asc = input['SortAscending'] === true;
+    const all = deps.state.backups({ accountId: ctx.identity.accountId, region: ctx.region })
+      .filter((b) => b.state !== 'DELETED' || (b.deleteTimestamp ?? 0) > Date.now() - 86_400_000)
+      .filter((b) => (!f['backupIds'] || f['backupIds'].includes(b.backupId))
+        && (!f['sourceBackupIds'] || (b.sourceBackup !== undefined && f['sourceBackupIds'].includes(b.sourceBackup)))
+        && (!f['clusterIds'] || f['clusterIds'].includes(b.clusterId))
+        && (!f['states'] || f['states'].includes(b.state))
+        && (!f['neverExpires'] || f['neverExpires'].includes(String(b.neverExpires))))
+      .sort((a, b) => (asc ? a.createTimestamp - b.createTimestamp : b.createTimestamp - a.createTimestamp));
+    const p = page(all, input, 50);
+    return { Backups: p.items.map((b) => backupView(deps, b)), ...(p.next ? { NextToken: p.next } : {}) };
+  },
+});

@@ -1,0 +1,66 @@
+// The `kms` AwsService: target prefix TrentService, signing name and IAM namespace kms, CloudTrail
+// source kms.amazonaws.com, one operation per file under operations/. Holds no state (it is in Deps).
+
+import type { AwsService } from '../aws/server.js';
+import { K } from './errors.js';
+import type { Deps } from './operations/common.js';
+import { CreateKey } from './operations/CreateKey.js';
+import { DescribeKey } from './operations/DescribeKey.js';
+import { ListKeys } from './operations/ListKeys.js';
+import { EnableKey } from './operations/EnableKey.js';
+import { DisableKey } from './operations/DisableKey.js';
+import { UpdateKeyDescription } from './operations/UpdateKeyDescription.js';
+import { ScheduleKeyDeletion } from './operations/ScheduleKeyDeletion.js';
+import { CancelKeyDeletion } from './operations/CancelKeyDeletion.js';
+import { CreateAlias } from './operations/CreateAlias.js';
+import { UpdateAlias } from './operations/UpdateAlias.js';
+import { DeleteAlias } from './operations/DeleteAlias.js';
+import { ListAliases } from './operations/ListAliases.js';
+import { TagResource } from './operations/TagResource.js';
+import { UntagResource } from './operations/UntagResource.js';
+import { ListResourceTags } from './operations/ListResourceTags.js';
+import { GetKeyPolicy } from './operations/GetKeyPolicy.js';
+import { PutKeyPolicy } from './operations/PutKeyPolicy.js';
+import { ListKeyPolicies } from './operations/ListKeyPolicies.js';
+import { Encrypt } from './operations/Encrypt.js';
+import { Decrypt } from './operations/Decrypt.js';
+import { ReEncrypt } from './operations/ReEncrypt.js';
+import { GenerateDataKey, GenerateDataKeyWithoutPlaintext } from './operations/GenerateDataKey.js';
+import { GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext } from './operations/GenerateDataKeyPair.js';
+import { GenerateRandom } from './operations/GenerateRandom.js';
+import { Sign } from './operations/Sign.js';
+import { Verify } from './operations/Verify.js';
+import { GetPublicKey } from './operations/GetPublicKey.js';
+import { GenerateMac } from './operations/GenerateMac.js';
+import { VerifyMac } from './operations/VerifyMac.js';
+import { EnableKeyRotation } from './operations/EnableKeyRotation.js';
+import { DisableKeyRotation } from './operations/DisableKeyRotation.js';
+import { GetKeyRotationStatus } from './operations/GetKeyRotationStatus.js';
+import { RotateKeyOnDemand } from './operations/RotateKeyOnDemand.js';
+import { ListKeyRotations } from './operations/ListKeyRotations.js';
+import { CreateCustomKeyStore } from './operations/CreateCustomKeyStore.js';
+import { ConnectCustomKeyStore } from './operations/ConnectCustomKeyStore.js';
+import { DisconnectCustomKeyStore } from './operations/DisconnectCustomKeyStore.js';
+import { DescribeCustomKeyStores } from './operations/DescribeCustomKeyStores.js';
+import { UpdateCustomKeyStore } from './operations/UpdateCustomKeyStore.js';
+import { DeleteCustomKeyStore } from './operations/DeleteCustomKeyStore.js';
+
+export function kmsService(deps: Deps): AwsService {
+  const ops = {
+    CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey, UpdateKeyDescription, ScheduleKeyDeletion, CancelKeyDeletion,
+    CreateAlias, UpdateAlias, DeleteAlias, ListAliases, TagResource, UntagResource, ListResourceTags,
+    GetKeyPolicy, PutKeyPolicy, ListKeyPolicies,
+    Encrypt, Decrypt, ReEncrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext,
+    GenerateRandom, Sign, Verify, GetPublicKey, GenerateMac, VerifyMac,
+    EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus, RotateKeyOnDemand, ListKeyRotations,
+    CreateCustomKeyStore, ConnectCustomKeyStore, DisconnectCustomKeyStore, DescribeCustomKeyStores, UpdateCustomKeyStore, DeleteCustomKeyStore,
+  };
+  return {
+    targetPrefix: 'TrentService',
+    signingName: 'kms',
+    actionPrefix: 'kms',
+    eventSource: 'kms.amazonaws.com',
+    operations: Object.fromEntries(Object.entries(ops).map(([name, make]) => [name, (make as (d: Deps) => AwsService['operations'][string])(deps)])),
+    errors: { invalidRequest: K.validation, accessDenied: K.denied, internal: K.internal },
+  };
+}
