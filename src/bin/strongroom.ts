@@ -11,6 +11,7 @@ import { X509Certificate } from 'node:crypto';
 
 const USAGE = `usage:
   strongroom up [--data-dir DIR] [--hsms 3] [--region local-1] [--subnet-base 127.20] [--port 2223] [--no-mtls]
+                [--api-port 8080 | --no-control-plane]
                 [--store sqlite|etcd --etcd-endpoints http://HOST:2379,…]
       start a local cluster in the foreground (Ctrl-C stops it); writes DIR/client.json.
       HSM k of zone z (a, b, c…) listens on 127.<subnet-base>.<z>.<10+k>:<port>
@@ -50,9 +51,13 @@ async function cmdUp(argv: string[]): Promise<void> {
       store: { type: 'string', default: 'sqlite' },
       'etcd-endpoints': { type: 'string' },
       'no-mtls': { type: 'boolean', default: false },
+      'api-port': { type: 'string', default: '8080' },
+      'no-control-plane': { type: 'boolean', default: false },
     },
   });
   if (values.store !== 'sqlite' && values.store !== 'etcd') fail('--store is sqlite or etcd');
+  const apiPort = Number(values['api-port']);
+  if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) fail('--api-port takes 0 to 65535');
   if (values.store === 'etcd' && !values['etcd-endpoints']) fail('--store etcd needs --etcd-endpoints URL[,URL…]');
   const etcdEndpoints = values.store === 'etcd' ? values['etcd-endpoints']!.split(',') : undefined;
   const hsms = Number(values.hsms);
@@ -62,6 +67,17 @@ async function cmdUp(argv: string[]): Promise<void> {
   const dataDir = resolve(values['data-dir']);
   const cluster = await up({ dataDir, subnetBase: values['subnet-base'], hsms, region: values.region, port: Number(values.port), mtls: !values['no-mtls'], ...(etcdEndpoints ? { etcdEndpoints } : {}) });
   const rel = process.cwd() === dirname(dataDir) ? values['data-dir'] : dataDir;
+  // The provider's side: the CloudHSMv2 API (and KMS) for making more clusters, beside the default one.
+  const cp = values['no-control-plane']
+    ? undefined
+    : await (await import('../control-plane/main.js')).startControlPlane({ dataDir, port: apiPort, hsmPort: Number(values.port) });
+  if (cp) {
+    process.stdout.write(`
+Control plane (CloudHSMv2 API${cp.kmsUrl ? ' and KMS' : ''}): ${cp.url}   endpoints: ${join(dataDir, 'endpoints.json')}
+  AWS credentials (root account ${cp.accountId}): ${cp.credentialsFile}
+  AWS_SHARED_CREDENTIALS_FILE=${cp.credentialsFile} aws cloudhsmv2 describe-clusters --endpoint-url ${cp.url} --region ${cp.region}
+`);
+  }
   process.stdout.write(`
 Next steps (CloudHSM CLI syntax; the CLI finds ${rel}/client.json by itself from this directory,
 elsewhere pass --config ${cluster.clientConfigPath} or set STRONGROOM_CONFIG):
@@ -75,7 +91,7 @@ Press Ctrl-C to stop the cluster.
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${sig}: stopping the cluster...\n`);
-    void cluster.stop().then(() => process.exit(0));
+    void Promise.all([cluster.stop(), cp?.stop()]).then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -45,6 +45,8 @@ function startUp(dir: string, port: number, extra: string[], env: Record<string,
   const args = ['up', '--data-dir', dir, '--port', String(port)];
   if (!extra.includes('--hsms')) args.push('--hsms', '1');
   if (!extra.includes('--subnet-base')) args.push('--subnet-base', subnetBase());
+  // Tests of the data plane run without the control plane (its own tests start it on a free port).
+  if (!extra.includes('--api-port')) args.push('--no-control-plane');
   return new Promise((res, rej) => {
     const proc = spawn(process.execPath, [STRONGROOM, ...args, ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let err = '';
