@@ -108,6 +108,10 @@ export class StrongroomClient {
         if (!NODE_FAILURES.has(err.code)) throw err;
         lastErr = err;
         if (err.code !== 'CKR_STRONGROOM_BUSY') this.markDown(m);
+        if (pin && err.code !== 'CKR_STRONGROOM_BUSY') {
+          // Session keys live only as long as the connection to their HSM: that connection is gone.
+          throw new HsmError('CKR_KEY_HANDLE_INVALID', `session key ${this.pinnedRef(params as Record<string, unknown>)} was lost with HSM ${pin}: session keys live on one HSM only`);
+        }
         // A request that may have run must not run twice, unless running twice changes nothing.
         const mayHaveRun = sent && err.code === 'CKR_DEVICE_REMOVED';
         if (mayHaveRun && !IDEMPOTENT.has(op)) throw err;
