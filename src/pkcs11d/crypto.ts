@@ -141,7 +141,7 @@ export async function init(conn: Connection, session: number, kind: CryptoKind, 
   if (kind !== 'digest') {
     const e = conn.objects.entry(keyHandle ?? 0, 'CKR_KEY_HANDLE_INVALID');
     if (e.kind !== 'key') fail('CKR_KEY_HANDLE_INVALID', `object handle ${keyHandle ?? 0} is not a key`);
-    const info = await conn.objects.info(keyHandle ?? 0, 'CKR_KEY_HANDLE_INVALID');
+    const info = await conn.objects.infoForInit(keyHandle ?? 0, 'CKR_KEY_HANDLE_INVALID');
     if (info.attrs[USAGE[kind]] !== true) fail('CKR_KEY_FUNCTION_NOT_PERMITTED', `the key does not allow ${kind} (CKA_${kind.toUpperCase()} is false)`);
     const name = mechName(mech.type);
     const params = mechParams(mech, name);

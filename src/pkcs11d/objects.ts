@@ -218,6 +218,9 @@ export function ulongOf(t: Map<number, Buffer | undefined>, type: number, what: 
 interface HandleEntry { ref: string; kind: Kind }
 interface Owned { session: number; kind: Kind; hsmSession: boolean }
 
+/** How long C_*Init reuses a key's attributes (see ObjectTable.infoForInit). */
+const KEY_INFO_TTL_MS = 1000;
+
 export class ObjectTable {
   private next = 1;
   private readonly byRef = new Map<string, number>();
@@ -226,6 +229,8 @@ export class ObjectTable {
   private readonly owned = new Map<string, Owned>();
   /** Last known description of session objects (a session key lives on one HSM only). */
   private readonly sessionInfo = new Map<string, ObjInfo>();
+  /** infoForInit's short-lived cache, by handle. */
+  private readonly initCache = new Map<number, { info: ObjInfo; until: number }>();
 
   constructor(private readonly conn: Connection) {}
 
@@ -262,6 +267,21 @@ export class ObjectTable {
 
   isSessionObject(ref: string): boolean {
     return this.owned.has(ref);
+  }
+
+  /**
+   * Attributes of a key for C_*Init's checks, reused for KEY_INFO_TTL_MS: saves the HSM round trip
+   * (key.list) that otherwise doubles every Init + operation. Safe because the HSM checks the key
+   * and its usage again on the operation itself; a change made by another application within the
+   * TTL only moves the error from Init to the operation. This connection's own changes and
+   * destroys drop the entry.
+   */
+  async infoForInit(handle: number, code: RvName): Promise<ObjInfo> {
+    const hit = this.initCache.get(handle);
+    if (hit && hit.until > Date.now()) return hit.info;
+    const info = await this.info(handle, code);
+    this.initCache.set(handle, { info, until: Date.now() + KEY_INFO_TTL_MS });
+    return info;
   }
 
   /** Fresh attributes of one object. */
@@ -337,6 +357,7 @@ export class ObjectTable {
   private forget(ref: string): void {
     const h = this.byRef.get(ref);
     if (h !== undefined) this.byHandle.delete(h);
+    if (h !== undefined) this.initCache.delete(h);
     this.byRef.delete(ref);
     this.owned.delete(ref);
     this.sessionInfo.delete(ref);
@@ -353,9 +374,10 @@ export class ObjectTable {
     }
   }
 
-  /** Logout: the HSM dropped this connection's session keys. */
+  /** Logout: the HSM dropped this connection's session keys; what a user could use is for the next login to find out. */
   forgetSessionObjects(): void {
     for (const ref of [...this.owned.keys()]) this.forget(ref);
+    this.initCache.clear();
   }
 
   /** C_GetAttributeValue: the response body and CK_RV as the protocol wants them. */
@@ -400,12 +422,21 @@ export class ObjectTable {
       changes.push(v);
     }
     const c = await this.conn.client();
-    for (const ch of changes) {
-      if (o.kind === 'key') await c.call('key.setAttribute', { ref: o.ref, name: ch.name, value: ch.value });
-      else await c.call('object.setAttribute', { ref: o.ref, name: ch.name, value: ch.value });
-      o.attrs[ch.name] = ch.value;
+    // Dropped before the first change and again after the last: a template the HSM refuses
+    // half-way has still changed the attributes before the refused one, and a C_*Init running
+    // meanwhile must not keep deciding on the old ones (CKA_DECRYPT read true, C_DecryptInit
+    // refused with CKR_KEY_FUNCTION_NOT_PERMITTED).
+    this.initCache.delete(handle);
+    try {
+      for (const ch of changes) {
+        if (o.kind === 'key') await c.call('key.setAttribute', { ref: o.ref, name: ch.name, value: ch.value });
+        else await c.call('object.setAttribute', { ref: o.ref, name: ch.name, value: ch.value });
+        o.attrs[ch.name] = ch.value;
+      }
+    } finally {
+      if (this.owned.has(o.ref)) this.sessionInfo.set(o.ref, o);
+      this.initCache.delete(handle);
     }
-    if (this.owned.has(o.ref)) this.sessionInfo.set(o.ref, o);
   }
 }
 

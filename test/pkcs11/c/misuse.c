@@ -193,6 +193,56 @@ int main(int argc, char **argv) {
   rv = f->C_Decrypt(s, ct, ct_len, pt, &pt_len);
   report("DECRYPT", rv, CKR_OK, pt_len == sizeof data && memcmp(pt, data, sizeof data) == 0, "AES-GCM round trip");
 
+  /* C_SetAttributeValue(CKA_DECRYPT, true) on a key made without it: reads true, and decrypts. */
+  for (int token = 0; token < 2; token++) {
+    CK_BBOOL tok = token ? CK_TRUE : CK_FALSE;
+    CK_ATTRIBUTE enc_only[] = {
+        {CKA_CLASS, &secret, sizeof secret}, {CKA_KEY_TYPE, &aes_type, sizeof aes_type}, {CKA_VALUE_LEN, &len32, sizeof len32},
+        {CKA_TOKEN, &tok, sizeof tok}, {CKA_ENCRYPT, &yes, sizeof yes}, {CKA_DECRYPT, &no, sizeof no},
+    };
+    CK_OBJECT_HANDLE k = 0;
+    const char *name = token ? "SET_DECRYPT_token" : "SET_DECRYPT_session";
+    rv = f->C_GenerateKey(s, &aes_gen, enc_only, 6, &k);
+    CK_ATTRIBUTE set = {CKA_DECRYPT, &yes, sizeof yes};
+    if (rv == CKR_OK) rv = f->C_DecryptInit(s, &gcm_m, k) == CKR_KEY_FUNCTION_NOT_PERMITTED ? CKR_OK : CKR_GENERAL_ERROR;
+    if (rv == CKR_OK) rv = f->C_SetAttributeValue(s, k, &set, 1);
+    can_decrypt = CK_FALSE;
+    if (rv == CKR_OK) rv = f->C_GetAttributeValue(s, k, &get_decrypt, 1);
+    ct_len = sizeof ct;
+    pt_len = sizeof pt;
+    if (rv == CKR_OK) rv = f->C_EncryptInit(s, &gcm_m, k);
+    if (rv == CKR_OK) rv = f->C_Encrypt(s, data, sizeof data, ct, &ct_len);
+    if (rv == CKR_OK) rv = f->C_DecryptInit(s, &gcm_m, k);
+    if (rv == CKR_OK) rv = f->C_Decrypt(s, ct, ct_len, pt, &pt_len);
+    report(name, rv, CKR_OK, can_decrypt == CK_TRUE && pt_len == sizeof data, "CKA_DECRYPT set to true, read back, C_DecryptInit and C_Decrypt");
+    if (k) f->C_DestroyObject(s, k);
+  }
+
+  /* A C_SetAttributeValue that fails half-way (CKA_DECRYPT applied, CKA_TRUSTED refused: only an
+   * admin sets it) must not leave C_DecryptInit deciding on the attributes from before it. */
+  {
+    CK_ATTRIBUTE enc_only[] = {
+        {CKA_CLASS, &secret, sizeof secret}, {CKA_KEY_TYPE, &aes_type, sizeof aes_type}, {CKA_VALUE_LEN, &len32, sizeof len32},
+        {CKA_TOKEN, &no, sizeof no}, {CKA_ENCRYPT, &yes, sizeof yes}, {CKA_DECRYPT, &no, sizeof no},
+    };
+    CK_OBJECT_HANDLE k = 0;
+    CK_RV set_rv = CKR_OK;
+    rv = f->C_GenerateKey(s, &aes_gen, enc_only, 6, &k);
+    CK_ATTRIBUTE set[] = {{CKA_DECRYPT, &yes, sizeof yes}, {CKA_TRUSTED, &yes, sizeof yes}};
+    if (rv == CKR_OK) rv = f->C_DecryptInit(s, &gcm_m, k) == CKR_KEY_FUNCTION_NOT_PERMITTED ? CKR_OK : CKR_GENERAL_ERROR;
+    if (rv == CKR_OK) set_rv = f->C_SetAttributeValue(s, k, set, 2);
+    can_decrypt = CK_FALSE;
+    if (rv == CKR_OK) rv = f->C_GetAttributeValue(s, k, &get_decrypt, 1);
+    if (rv == CKR_OK && can_decrypt == CK_TRUE) rv = f->C_DecryptInit(s, &gcm_m, k);
+    snprintf(detail, sizeof detail, "C_SetAttributeValue rv=0x%lx; CKA_DECRYPT reads %d; then C_DecryptInit", set_rv, can_decrypt);
+    report("SET_PARTIAL_then_DECRYPT_INIT", rv, can_decrypt == CK_TRUE ? CKR_OK : CKR_KEY_FUNCTION_NOT_PERMITTED, set_rv != CKR_OK, detail);
+    if (rv == CKR_OK && can_decrypt == CK_TRUE) {
+      pt_len = sizeof pt;
+      (void)f->C_Decrypt(s, ct, ct_len, pt, &pt_len); /* ends the operation; the result does not matter here */
+    }
+    if (k) f->C_DestroyObject(s, k);
+  }
+
   /* Session handles. */
   EXPECT("ARGUMENTS_BAD_session_info", f->C_GetSessionInfo(s, NULL), CKR_ARGUMENTS_BAD);
   CK_SESSION_INFO si;

@@ -1,0 +1,128 @@
+// `npm run bench:pkcs11`: bench/pkcs11-bench.c (compiled here with the system cc) run through
+// libstrongroom-pkcs11.so against a one-HSM cluster started with up() (bench/cluster.ts), and the
+// same harness against Debian's SoftHSMv2 (a token initialised in a temp dir) in the same run.
+// Prints a table of ops/s and p50/p99 per operation at 1 and 2 threads, the ratio to SoftHSMv2,
+// and issue 4's targets at 2 threads; writes the raw lines as JSON (--out FILE).
+// Options: --seconds N (per run, default 5), --ops a,b (subset), --out FILE.
+// Must never leave a process behind: the client daemon is killed by pid, the cluster stopped.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BENCH_CU, startBenchCluster } from './cluster.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SOURCE = join(ROOT, 'bench', 'pkcs11-bench.c');
+const INCLUDE = join(ROOT, 'native', 'pkcs11', 'include');
+const LIB = join(ROOT, 'native', 'pkcs11', 'build', 'libstrongroom-pkcs11.so');
+const SOFTHSM = '/usr/lib/softhsm/libsofthsm2.so';
+
+interface Row {
+  module: string;
+  op: string;
+  mechanism: string;
+  threads: number;
+  ops: number;
+  seconds: number;
+  opsPerSec: number;
+  p50us: number;
+  p99us: number;
+  errors: number;
+  firstError: string;
+}
+
+/** Issue 4's targets at 2 threads (RSA: at least SoftHSMv2's own rate, measured in this run). */
+const TARGETS: Record<string, (softhsm: number) => number> = {
+  'rsa2048-sign': (s) => s,
+  'ecdsa-p256-sign': () => 8000,
+  'aes256-gcm-1k-encrypt': () => 15000,
+};
+
+function daemonPids(socket: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (argv.includes('client-daemon') && argv.includes(socket)) pids.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+function runHarness(bin: string, module: string, pin: string, seconds: number, label: string, ops: string[], env: NodeJS.ProcessEnv): Row[] {
+  const r = spawnSync(bin, [module, pin, String(seconds), label, ...ops], { env, encoding: 'utf8', timeout: (seconds + 2) * 8 * 4 * 1000 + 120_000 });
+  if (r.status !== 0) throw new Error(`pkcs11-bench (${label}) exited ${r.status ?? r.signal}: ${r.stderr}`);
+  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Row);
+}
+
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { seconds: { type: 'string' }, ops: { type: 'string' }, out: { type: 'string' } } });
+  const seconds = Number(values.seconds ?? '5');
+  const ops = values.ops ? values.ops.split(',') : [];
+  if (!existsSync(LIB)) throw new Error(`${LIB} is missing: run npm run build (needs a C compiler)`);
+  if (!existsSync(SOFTHSM) || spawnSync('sh', ['-c', 'command -v softhsm2-util']).status !== 0) {
+    throw new Error('SoftHSMv2 is missing: apt-get install softhsm2 (scripts/install-test-deps.mjs lists it)');
+  }
+  const work = mkdtempSync(join(tmpdir(), 'strongroom-bench-p11-'));
+  const bin = join(work, 'pkcs11-bench');
+  const cc = spawnSync(process.env['CC'] ?? 'cc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', '-pthread', `-I${INCLUDE}`, SOURCE, '-ldl', '-o', bin], { encoding: 'utf8' });
+  if (cc.status !== 0) throw new Error(`cc failed: ${cc.stderr}`);
+
+  // SoftHSMv2 first: nothing else runs on the machine meanwhile.
+  mkdirSync(join(work, 'tokens'));
+  const conf = join(work, 'softhsm2.conf');
+  writeFileSync(conf, `directories.tokendir = ${join(work, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+  const softEnv = { ...process.env, SOFTHSM2_CONF: conf };
+  const init = spawnSync('softhsm2-util', ['--init-token', '--free', '--label', 'bench', '--pin', '1234', '--so-pin', '5678'], { env: softEnv, encoding: 'utf8' });
+  if (init.status !== 0) throw new Error(`softhsm2-util: ${init.stderr}`);
+  process.stderr.write(`bench:pkcs11: SoftHSMv2, ${seconds} s per run…\n`);
+  const soft = runHarness(bin, SOFTHSM, '1234', seconds, 'softhsm2', ops, softEnv);
+
+  process.stderr.write('bench:pkcs11: starting a one-HSM cluster…\n');
+  const bc = await startBenchCluster(join(work, 'cluster'), { subnetBase: `127.${60 + Math.floor(Math.random() * 100)}` });
+  const socket = join(work, 'run', 'p11.sock');
+  let ours: Row[] = [];
+  try {
+    bc.client.close();
+    process.stderr.write(`bench:pkcs11: Strongroom, ${seconds} s per run…\n`);
+    ours = runHarness(bin, LIB, `${BENCH_CU.username}:${BENCH_CU.password}`, seconds, 'strongroom', ops, {
+      ...process.env, STRONGROOM_CONFIG: bc.cluster.clientConfigPath, STRONGROOM_PKCS11_SOCKET: socket,
+    });
+  } finally {
+    for (const pid of daemonPids(socket)) process.kill(pid, 'SIGTERM');
+    await bc.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  const lines: string[] = [];
+  lines.push('operation               thr | Strongroom ops/s   p50 µs   p99 µs | SoftHSMv2 ops/s   p50 µs   p99 µs | ratio | target @2 thr');
+  for (const o of ours) {
+    const s = soft.find((x) => x.op === o.op && x.threads === o.threads);
+    const ratio = s && s.opsPerSec > 0 ? o.opsPerSec / s.opsPerSec : NaN;
+    const t = TARGETS[o.op];
+    const target = o.threads === 2 && t ? t(s?.opsPerSec ?? 0) : undefined;
+    const verdict = target === undefined ? '' : `${fmt(target)} ${o.opsPerSec >= target ? 'MET' : 'MISSED'}`;
+    const err = o.errors > 0 ? ` (errors ${o.errors}, first ${o.firstError})` : '';
+    lines.push(
+      `${o.op.padEnd(23)} ${String(o.threads).padStart(3)} | ${fmt(o.opsPerSec).padStart(16)} ${fmt(o.p50us).padStart(8)} ${fmt(o.p99us).padStart(8)} | ` +
+      `${fmt(s?.opsPerSec ?? 0).padStart(15)} ${fmt(s?.p50us ?? 0).padStart(8)} ${fmt(s?.p99us ?? 0).padStart(8)} | ${fmt(ratio, 2).padStart(5)} | ${verdict}${err}`,
+    );
+  }
+  const ecdsaSoft = soft.find((x) => x.op === 'ecdsa-p256-sign');
+  if (ecdsaSoft?.mechanism === '0x1041') lines.push('(SoftHSMv2 has no CKM_ECDSA_SHA256: it signs the 32-byte input with CKM_ECDSA instead.)');
+  process.stdout.write(lines.join('\n') + '\n');
+  if (values.out) writeFileSync(values.out, JSON.stringify({ seconds, strongroom: ours, softhsm2: soft }, null, 2) + '\n');
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench:pkcs11: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
