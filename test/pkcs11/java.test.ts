@@ -4,8 +4,9 @@
 // software providers (SunJCE, SunRsaSign, SunEC); this file asserts every line. The library starts
 // the client daemon itself (as for any application); the test kills it by pid at the end.
 
+import { daemonPids } from './p11-cluster.js';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,20 +22,6 @@ const ALICE_PW = 'Alice-pass-1';
 const haveJdk = existsSync(join(JDK, 'javac')) && existsSync(join(JDK, 'java'));
 if (!haveJdk && process.env['STRONGROOM_REQUIRE_ALL'] === '1') throw new Error(`${JDK}/javac is required in CI (openjdk-17-jdk-headless)`);
 
-/** Pids of client daemons serving exactly this socket (found through /proc, killed by id). */
-function daemonPids(socket: string): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-      if (argv.includes('client-daemon') && argv.includes(socket)) pids.push(Number(d));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
 
 interface CheckLine { check?: string; ok?: boolean; detail?: string; error?: string; done?: boolean; failures?: number }
 

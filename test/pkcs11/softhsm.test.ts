@@ -9,8 +9,9 @@
 // output is not RFC 5649's. AES keys (16/24/32 bytes) are unaffected. The test pins down both:
 // Strongroom matches RFC 5649's own test vector; SoftHSMv2's deviation is asserted as such.
 
+import { daemonPids } from './p11-cluster.js';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,20 +28,6 @@ const RFC5649_VECTOR = '138bdeaa9b8fa7fc61f97742e72248ee5ae6ae5360d1ae6a5f54f373
 
 const ready = haveTool('softhsm2-util') && existsSync(SOFTHSM) && CC !== undefined && existsSync(LIB);
 
-/** Pids of client daemons serving exactly this socket (found through /proc, killed by id). */
-function daemonPids(socket: string): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-      if (argv.includes('client-daemon') && argv.includes(socket)) pids.push(Number(d));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
 
 interface Line { check?: string; ok?: boolean; detail?: string; done?: boolean; failures?: number }
 
