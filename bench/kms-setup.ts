@@ -43,11 +43,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startKmsPlane(extra: string[] = []): Promise<KmsPlane> {
+/** `nodeArgs` go to the control plane's node (e.g. --cpu-prof for profiling). */
+export async function startKmsPlane(extra: string[] = [], nodeArgs: string[] = []): Promise<KmsPlane> {
   const dir = mkdtempSync(join(tmpdir(), 'strongroom-kms-'));
   const hsmPort = await freePort();
   const octet = String(30 + Math.floor(Math.random() * 180));
-  const proc = spawn(process.execPath, [STRONGROOM_BIN, 'control-plane', '--data-dir', dir, '--port', '0', '--hsm-port', String(hsmPort), '--subnet-octet', octet, '--health-interval-ms', '500', '--backup-interval-ms', '3600000', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...nodeArgs, STRONGROOM_BIN, 'control-plane', '--data-dir', dir, '--port', '0', '--hsm-port', String(hsmPort), '--subnet-octet', octet, '--health-interval-ms', '500', '--backup-interval-ms', '3600000', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   await new Promise<void>((res, rej) => {

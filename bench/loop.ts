@@ -24,6 +24,8 @@ export interface CellResult {
   /** CPU time per operation over warm-up and window (µs): the HSM process(es, summed), and this process. */
   hsmCpuUs?: number;
   benchCpuUs?: number;
+  /** Same, for a server process between this one and the HSMs (serverPid), when given. */
+  serverCpuUs?: number;
 }
 
 /** CPU seconds (user + system) a process has used, from /proc on Linux; undefined elsewhere. */
@@ -60,9 +62,10 @@ export function percentile(sorted: Float64Array, p: number): number {
  * callback) or do synchronous work and return a resolved promise: the workers then interleave on
  * microtasks, which is what "N in flight" means for a synchronous API.
  */
-export async function closedLoop(op: () => Promise<unknown>, o: LoopOptions & { hsmPid?: number | number[] }): Promise<CellResult> {
+export async function closedLoop(op: () => Promise<unknown>, o: LoopOptions & { hsmPid?: number | number[]; serverPid?: number }): Promise<CellResult> {
   const pids = o.hsmPid === undefined ? [] : Array.isArray(o.hsmPid) ? o.hsmPid : [o.hsmPid];
   const hsmCpu0 = pids.length === 0 ? undefined : sumCpu(pids);
+  const serverCpu0 = o.serverPid === undefined ? undefined : processCpuSeconds(o.serverPid);
   const cpu0 = process.cpuUsage();
   let all = 0;
   const start = performance.now();
@@ -93,11 +96,13 @@ export async function closedLoop(op: () => Promise<unknown>, o: LoopOptions & { 
   await Promise.all(Array.from({ length: o.inFlight }, () => worker()));
   const cpu = process.cpuUsage(cpu0);
   const hsmCpu1 = pids.length === 0 ? undefined : sumCpu(pids);
+  const serverCpu1 = o.serverPid === undefined ? undefined : processCpuSeconds(o.serverPid);
   const sorted = samples.subarray(0, n).sort();
   const r: CellResult = { opsPerSec: completed / o.seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), count: completed };
   if (all > 0) {
     r.benchCpuUs = (cpu.user + cpu.system) / all;
     if (hsmCpu0 !== undefined && hsmCpu1 !== undefined) r.hsmCpuUs = ((hsmCpu1 - hsmCpu0) * 1e6) / all;
+    if (serverCpu0 !== undefined && serverCpu1 !== undefined) r.serverCpuUs = ((serverCpu1 - serverCpu0) * 1e6) / all;
   }
   return r;
 }

@@ -42,6 +42,12 @@ export interface ApiCallEvent {
 export interface ApiEventSink {
   /** Appends one record; throwing makes the call fail with an internal error. */
   append(event: ApiCallEvent): void;
+  /**
+   * Optional group commit: resolves once the record is written (with the others recorded in the
+   * same turn of the event loop, in one write); rejecting makes the call fail like append's throw.
+   * The front ends reply only after it resolves, so no acknowledged call lacks its record.
+   */
+  record?(event: ApiCallEvent): Promise<void>;
 }
 
 /**

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { AwsError, ProtocolErrors, ProtocolMessages } from './errors.js';
 import { checkEnvelope, parseAuthorization, verifySignature, type ParsedAuthorization, type ReceivedRequest } from './sigv4.js';
-import { redact, type ApiCallEvent, type ApiCallUserIdentity, type ApiEventSink } from './cloudtrail.js';
+import { HIDDEN, redact, type ApiCallEvent, type ApiCallUserIdentity, type ApiEventSink } from './cloudtrail.js';
 
 export { AwsError } from './errors.js';
 
@@ -101,6 +101,23 @@ function awsJsonReplacer(this: unknown, key: string, value: unknown): unknown {
 
 export function encodeAwsJson(value: unknown): string {
   return JSON.stringify(value ?? {}, awsJsonReplacer);
+}
+
+/**
+ * What the event records of a reply: redact(JSON.parse(payload)). For a plain-object result the
+ * top-level fields that are omitted or secret are set aside before encoding, so a large blob
+ * (a CiphertextBlob, a Plaintext) is neither encoded nor parsed again; the record is the same.
+ */
+function responseElements(output: unknown, payload: string, secret: ReadonlySet<string>, omit: ReadonlySet<string>): unknown {
+  if (typeof output !== 'object' || output === null || Array.isArray(output) || ArrayBuffer.isView(output) || output instanceof Date || Object.getPrototypeOf(output) !== Object.prototype) {
+    return redact(JSON.parse(payload), secret, omit);
+  }
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(output)) {
+    if (omit.has(k)) continue;
+    rest[k] = secret.has(k) && v !== undefined ? HIDDEN : v;
+  }
+  return redact(JSON.parse(encodeAwsJson(rest)), secret, omit);
 }
 
 class BodyTooLarge extends Error {}
@@ -252,7 +269,7 @@ export function startAwsServer(opts: AwsServerOptions): Promise<AwsServer> {
         userAgent,
         userIdentity: toUserIdentity(identity, auth),
         requestParameters: input === null ? null : redact(input, secret, omit),
-        responseElements: error || spec?.readOnly ? null : redact(JSON.parse(payload), secret, omit),
+        responseElements: error || spec?.readOnly ? null : responseElements(output, payload, secret, omit),
         ...(error ? { errorCode: error.type, errorMessage: error.message } : {}),
         requestID: requestId,
         eventID: randomUUID(),
@@ -264,7 +281,8 @@ export function startAwsServer(opts: AwsServerOptions): Promise<AwsServer> {
         httpStatus: status,
       };
       try {
-        opts.events.append(event);
+        if (opts.events.record) await opts.events.record(event);
+        else opts.events.append(event);
       } catch (e) {
         log(`aws: could not record the event of request ${requestId}: ${(e as Error).message}`);
         status = 500;

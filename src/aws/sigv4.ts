@@ -125,18 +125,13 @@ export function checkEnvelope(req: ReceivedRequest, auth: ParsedAuthorization, s
   return date;
 }
 
-/**
- * Re-signs the received request with `secret` using the SDK signer and compares signatures in
- * constant time. Throws InvalidSignatureException on any mismatch.
- */
-export async function verifySignature(req: ReceivedRequest, auth: ParsedAuthorization, secretAccessKey: string, date: Date): Promise<void> {
-  const payloadHash = createHash('sha256').update(req.body).digest('hex');
-  const declared = req.headers['x-amz-content-sha256'];
-  if (declared !== undefined && declared !== payloadHash) {
-    throw new AwsError(ProtocolErrors.invalidSignature, `The provided 'x-amz-content-sha256' header does not match what was computed.`);
-  }
-  const headers: Record<string, string> = {};
-  for (const h of auth.signedHeaders) headers[h] = req.headers[h]!;
+/** Signers by credential and scope, reused across requests (the SDK signer is stateless per request). */
+const signers = new Map<string, { secret: string; signer: SignatureV4 }>();
+
+function signerFor(auth: ParsedAuthorization, secretAccessKey: string): SignatureV4 {
+  const key = `${auth.accessKeyId}\n${auth.region}\n${auth.service}`;
+  const hit = signers.get(key);
+  if (hit && hit.secret === secretAccessKey) return hit.signer;
   const signer = new SignatureV4({
     service: auth.service,
     region: auth.region,
@@ -145,6 +140,23 @@ export async function verifySignature(req: ReceivedRequest, auth: ParsedAuthoriz
     applyChecksum: false,
     uriEscapePath: true,
   });
+  if (signers.size >= 1_000) signers.clear();
+  signers.set(key, { secret: secretAccessKey, signer });
+  return signer;
+}
+
+/**
+ * Re-signs the received request with `secret` using the SDK signer and compares signatures in
+ * constant time. Throws InvalidSignatureException on any mismatch.
+ */
+export async function verifySignature(req: ReceivedRequest, auth: ParsedAuthorization, secretAccessKey: string, date: Date): Promise<void> {
+  const declared = req.headers['x-amz-content-sha256'];
+  if (declared !== undefined && declared !== createHash('sha256').update(req.body).digest('hex')) {
+    throw new AwsError(ProtocolErrors.invalidSignature, `The provided 'x-amz-content-sha256' header does not match what was computed.`);
+  }
+  const headers: Record<string, string> = {};
+  for (const h of auth.signedHeaders) headers[h] = req.headers[h]!;
+  const signer = signerFor(auth, secretAccessKey);
   const host = headers['host'] ?? '';
   const signed = await signer.sign(
     { method: req.method, protocol: 'http:', hostname: host, path: req.path, query: req.query, headers, body: req.body },

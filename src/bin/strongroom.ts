@@ -10,11 +10,16 @@ import { dirname, join, resolve } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 
 const USAGE = `usage:
-  strongroom up [--data-dir DIR] [--hsms 3] [--region local-1] [--subnet-base 127.20] [--port 2223] [--no-mtls]
+  strongroom up [--data-dir DIR] [--hsms 3] [--region local-1] [--subnet-base 127.30] [--port 2223] [--no-mtls]
                 [--api-port 8080 | --no-control-plane]
                 [--store sqlite|etcd --etcd-endpoints http://HOST:2379,…]
       start a local cluster in the foreground (Ctrl-C stops it); writes DIR/client.json.
-      HSM k of zone z (a, b, c…) listens on 127.<subnet-base>.<z>.<10+k>:<port>
+      With the control plane (the default) the default cluster is made and managed through it
+      (HSM data in DIR/clusters/<cluster-id>/hsms/); with --no-control-plane (or --store etcd, or a
+      data directory holding a standalone cluster) up runs it directly (DIR/hsms/).
+      HSM k of zone z (a, b, c…) listens on <subnet-base>.<z>.<10+k>:<port>; --subnet-base defaults
+      to 127.20 standalone and 127.30 with the control plane (whose first cluster it is; KMS's own
+      store takes the range below it, 127.29)
   strongroom hsm add --data-dir DIR [--availability-zone local-1b]
       a new HSM joins the running cluster (cloned from an active HSM); runs in the foreground
   strongroom hsm tamper --data-dir DIR --hsm-id ID
@@ -34,6 +39,16 @@ const USAGE = `usage:
   strongroom events --data-dir DIR [--event-name N] [--user-name U] [--start-time ISO] [--end-time ISO]
       the event history of the AWS APIs, as CloudTrail-shaped JSON lines`;
 
+/**
+ * Every HSM directory under a data directory: DIR/hsms/<id>/ (a standalone cluster) and
+ * DIR/clusters/<cluster-id>/hsms/<id>/ (clusters of the control plane, the default one included).
+ */
+function hsmDirsUnder(dir: string): Array<{ hsmId: string; dir: string }> {
+  const parents = [join(dir, 'hsms')];
+  if (existsSync(join(dir, 'clusters'))) for (const c of readdirSync(join(dir, 'clusters'))) parents.push(join(dir, 'clusters', c, 'hsms'));
+  return parents.filter((p) => existsSync(p)).flatMap((p) => readdirSync(p).map((id) => ({ hsmId: id, dir: join(p, id) })));
+}
+
 function fail(msg: string): never {
   process.stderr.write(`strongroom: ${msg}\n${USAGE}\n`);
   process.exit(2);
@@ -46,7 +61,7 @@ async function cmdUp(argv: string[]): Promise<void> {
       'data-dir': { type: 'string', default: 'strongroom-data' },
       hsms: { type: 'string', default: '3' },
       region: { type: 'string', default: 'local-1' },
-      'subnet-base': { type: 'string', default: '127.20' },
+      'subnet-base': { type: 'string' },
       port: { type: 'string', default: '2223' },
       store: { type: 'string', default: 'sqlite' },
       'etcd-endpoints': { type: 'string' },
@@ -62,10 +77,27 @@ async function cmdUp(argv: string[]): Promise<void> {
   const etcdEndpoints = values.store === 'etcd' ? values['etcd-endpoints']!.split(',') : undefined;
   const hsms = Number(values.hsms);
   if (!Number.isInteger(hsms) || hsms < 1 || hsms > 26) fail('--hsms takes 1 to 26');
-  if (!/^127\.\d{1,3}$/.test(values['subnet-base'])) fail('--subnet-base is the first two octets of a loopback range, like 127.20');
-  const { up } = await import('../orchestrator/up.js');
+  const subnetArg = values['subnet-base'];
+  if (subnetArg !== undefined && !/^127\.\d{1,3}$/.test(subnetArg)) fail('--subnet-base is the first two octets of a loopback range, like 127.20');
   const dataDir = resolve(values['data-dir']);
-  const cluster = await up({ dataDir, subnetBase: values['subnet-base'], hsms, region: values.region, port: Number(values.port), mtls: !values['no-mtls'], ...(etcdEndpoints ? { etcdEndpoints } : {}) });
+  const { readClusterFile, MANAGED_BY } = await import('../control-plane/default-cluster.js');
+  const existing = readClusterFile(dataDir);
+  const managed = existing?.managedBy === MANAGED_BY;
+  if (values['no-control-plane'] && managed) {
+    fail(`the default cluster in ${dataDir} (${existing!.clusterId}) is managed by the control plane: start it without --no-control-plane`);
+  }
+  // The default cluster goes through the control plane unless asked not to; a data directory that
+  // already holds a standalone cluster (made by an earlier `up`), or --store etcd (the control
+  // plane's provisioner keeps each cluster's store in SQLite), keeps the standalone path, with the
+  // control plane beside it.
+  const standalone = values['no-control-plane'] || values.store === 'etcd' || (existing !== undefined && !managed);
+  if (!standalone) {
+    if (values.region !== 'local-1') fail('--region: the control plane serves region local-1 only (--no-control-plane for a standalone cluster elsewhere)');
+    if (subnetArg !== undefined && (Number(subnetArg.split('.')[1]) < 2 || Number(subnetArg.split('.')[1]) > 254)) fail('--subnet-base: 127.2 to 127.254 with the control plane');
+    return upThroughControlPlane(values['data-dir'], dataDir, { hsms, port: Number(values.port), apiPort, mtls: !values['no-mtls'], ...(subnetArg ? { firstSubnetOctet: Number(subnetArg.split('.')[1]) } : {}) });
+  }
+  const { up } = await import('../orchestrator/up.js');
+  const cluster = await up({ dataDir, subnetBase: subnetArg ?? '127.20', hsms, region: values.region, port: Number(values.port), mtls: !values['no-mtls'], ...(etcdEndpoints ? { etcdEndpoints } : {}) });
   const rel = process.cwd() === dirname(dataDir) ? values['data-dir'] : dataDir;
   // The provider's side: the CloudHSMv2 API (and KMS) for making more clusters, beside the default one.
   const cp = values['no-control-plane']
@@ -73,19 +105,10 @@ async function cmdUp(argv: string[]): Promise<void> {
     : await (await import('../control-plane/main.js')).startControlPlane({ dataDir, port: apiPort, hsmPort: Number(values.port) });
   if (cp) {
     process.stdout.write(`
-Control plane (CloudHSMv2 API${cp.kmsUrl ? ' and KMS' : ''}): ${cp.url}   endpoints: ${join(dataDir, 'endpoints.json')}
-  AWS credentials (root account ${cp.accountId}): ${cp.credentialsFile}
-  AWS_SHARED_CREDENTIALS_FILE=${cp.credentialsFile} aws cloudhsmv2 describe-clusters --endpoint-url ${cp.url} --region ${cp.region}
-`);
+This data directory's default cluster is standalone (${values.store === 'etcd' ? '--store etcd' : 'made before the control plane managed it'}); the control plane runs beside it.`);
+    printControlPlane(dataDir, cp);
   }
-  process.stdout.write(`
-Next steps (CloudHSM CLI syntax; the CLI finds ${rel}/client.json by itself from this directory,
-elsewhere pass --config ${cluster.clientConfigPath} or set STRONGROOM_CONFIG):
-  npx strongroom-cli cluster activate --password <admin password>
-  npx strongroom-cli interactive          # then: login --username admin --role admin
-  npx strongroom-cli user create --username alice --role crypto-user --password <password>   (as admin)
-Press Ctrl-C to stop the cluster.
-`);
+  printNextSteps(rel, cluster.clientConfigPath);
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) return;
@@ -100,6 +123,61 @@ Press Ctrl-C to stop the cluster.
       if (!stopping) process.stderr.write(`HSM ${h.hsmId} exited (${code ?? sig}); see its hsm.log\n`);
     });
   }
+}
+
+/** `up` with the control plane: it makes (first start) or resumes the default cluster and manages its HSMs. */
+async function upThroughControlPlane(
+  dataDirArg: string,
+  dataDir: string,
+  o: { hsms: number; port: number; apiPort: number; mtls: boolean; firstSubnetOctet?: number },
+): Promise<void> {
+  const { startControlPlane } = await import('../control-plane/main.js');
+  const { ensureDefaultCluster } = await import('../control-plane/default-cluster.js');
+  const cp = await startControlPlane({ dataDir, port: o.apiPort, hsmPort: o.port, ...(o.firstSubnetOctet ? { firstSubnetOctet: o.firstSubnetOctet } : {}) });
+  let cluster: Awaited<ReturnType<typeof ensureDefaultCluster>>;
+  try {
+    cluster = await ensureDefaultCluster(cp, { dataDir, hsms: o.hsms, mtls: o.mtls });
+  } catch (e) {
+    await cp.stop().catch(() => undefined);
+    throw e;
+  }
+  const rel = process.cwd() === dirname(dataDir) ? dataDirArg : dataDir;
+  process.stdout.write(`Strongroom cluster ${cluster.clusterId} is up (${cluster.created ? 'created' : 'resumed'} through the control plane): ${cluster.hsms.length} HSM(s) on ${cluster.hsms.map((h) => `${h.address}:${h.port}`).join(', ')}
+  client configuration: ${cluster.clientConfigPath}
+  trust anchor (customer CA): ${join(dataDir, 'customerCA.crt')}
+  mutual TLS: ${o.mtls ? 'enforced; client certificate ' + join(dataDir, 'client.crt') : 'not enforced'}
+  HSM data: ${join(dataDir, 'clusters', cluster.clusterId, 'hsms')}/<hsm-id>/ (the control plane replaces a failed HSM by itself)
+`);
+  printControlPlane(dataDir, cp);
+  printNextSteps(rel, cluster.clientConfigPath);
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${sig}: stopping the control plane and the cluster...\n`);
+    void cp.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+function printControlPlane(dataDir: string, cp: { url: string; kmsUrl?: string; accountId: string; credentialsFile: string; region: string }): void {
+  process.stdout.write(`
+Control plane (CloudHSMv2 API${cp.kmsUrl ? ' and KMS' : ''}): ${cp.url}   endpoints: ${join(dataDir, 'endpoints.json')}
+  AWS credentials (root account ${cp.accountId}): ${cp.credentialsFile}
+  AWS_SHARED_CREDENTIALS_FILE=${cp.credentialsFile} aws cloudhsmv2 describe-clusters --endpoint-url ${cp.url} --region ${cp.region}
+`);
+}
+
+function printNextSteps(rel: string, clientConfigPath: string): void {
+  process.stdout.write(`
+Next steps (CloudHSM CLI syntax; the CLI finds ${rel}/client.json by itself from this directory,
+elsewhere pass --config ${clientConfigPath} or set STRONGROOM_CONFIG):
+  npx strongroom-cli cluster activate --password <admin password>
+  npx strongroom-cli interactive          # then: login --username admin --role admin
+  npx strongroom-cli user create --username alice --role crypto-user --password <password>   (as admin)
+Press Ctrl-C to stop the cluster.
+`);
 }
 
 async function cmdHsm(argv: string[]): Promise<void> {
@@ -153,6 +231,11 @@ async function cmdHsm(argv: string[]): Promise<void> {
 
 async function cmdHsmAdd(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string', default: 'strongroom-data' }, 'availability-zone': { type: 'string' } } });
+  const { readClusterFile, MANAGED_BY } = await import('../control-plane/default-cluster.js');
+  const layout = readClusterFile(values['data-dir']);
+  if (layout?.managedBy === MANAGED_BY) {
+    fail(`the default cluster ${layout.clusterId} is managed by the control plane: restart up with a larger --hsms, or aws cloudhsmv2 create-hsm --cluster-id ${layout.clusterId}`);
+  }
   const { addHsm } = await import('../orchestrator/add.js');
   const h = await addHsm(values['data-dir'], values['availability-zone']);
   process.stdout.write(JSON.stringify({ 'hsm-id': h.hsmId, 'availability-zone': h.availabilityZone, address: h.address, port: h.port, state: h.state }) + '\n');
@@ -170,8 +253,9 @@ async function cmdHsmAction(action: 'tamper' | 'clone', argv: string[]): Promise
   const id = values['hsm-id'];
   if (!id) fail(`hsm ${action} needs --hsm-id ID`);
   const dir = values['data-dir'];
-  const nodeDir = join(dir, 'hsms', id);
-  if (!existsSync(join(nodeDir, 'node.json'))) fail(`no HSM ${id} under ${dir}`);
+  const found = hsmDirsUnder(dir).find((h) => h.hsmId === id && existsSync(join(h.dir, 'node.json')));
+  if (!found) fail(`no HSM ${id} under ${dir}`);
+  const nodeDir = found.dir;
   if (action === 'tamper') {
     const pid = Number(readFileSync(join(nodeDir, 'hsm.pid'), 'utf8'));
     process.kill(pid, 'SIGUSR2');
@@ -181,8 +265,10 @@ async function cmdHsmAction(action: 'tamper' | 'clone', argv: string[]): Promise
   const { applianceConnect, applianceCreds, cloneFromAnyPeer } = await import('../orchestrator/appliance.js');
   const creds = applianceCreds(dir);
   const me = JSON.parse(readFileSync(join(nodeDir, 'node.json'), 'utf8')) as { address: string; port: number };
-  const peers = readdirSync(join(dir, 'hsms')).filter((x) => x !== id && existsSync(join(dir, 'hsms', x, 'node.json'))).map((x) => {
-    const p = JSON.parse(readFileSync(join(dir, 'hsms', x, 'node.json'), 'utf8')) as { address: string; port: number };
+  // Peers: the other HSMs of the same cluster (the same hsms/ folder).
+  const siblings = dirname(nodeDir);
+  const peers = readdirSync(siblings).filter((x) => x !== id && existsSync(join(siblings, x, 'node.json'))).map((x) => {
+    const p = JSON.parse(readFileSync(join(siblings, x, 'node.json'), 'utf8')) as { address: string; port: number };
     return { hsmId: x, address: p.address, port: p.port };
   });
   const target = await applianceConnect(creds, me.address, me.port);
@@ -207,11 +293,11 @@ async function cmdAudit(argv: string[]): Promise<void> {
     logs.push({ path: p, cert: values['device-cert'] ?? (existsSync(guess) ? guess : undefined) });
   } else {
     const dir = values['data-dir'] ?? 'strongroom-data';
-    const hsmsDir = join(dir, 'hsms');
-    if (!existsSync(hsmsDir)) fail(`no HSMs under ${dir}`);
-    for (const id of readdirSync(hsmsDir)) {
-      const p = join(hsmsDir, id, 'audit.log');
-      if (existsSync(p)) logs.push({ path: p, cert: join(hsmsDir, id, 'device.crt') });
+    const hsmDirs = hsmDirsUnder(dir);
+    if (hsmDirs.length === 0) fail(`no HSMs under ${dir}`);
+    for (const h of hsmDirs) {
+      const p = join(h.dir, 'audit.log');
+      if (existsSync(p)) logs.push({ path: p, cert: join(h.dir, 'device.crt') });
     }
   }
   if (logs.length === 0) fail('no audit logs found');

@@ -2,9 +2,11 @@
 // and the AWS server with the cloudhsmv2 service; writes DIR/endpoints.json. No singletons: a test
 // may start several control planes in one process. Never holds key material or HSM passwords.
 
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startAwsServer } from '../aws/server.js';
+import { startAwsServer, type AwsCallContext } from '../aws/server.js';
+import type { ApiCallEvent } from '../aws/cloudtrail.js';
 import { bootstrapIam, IamStore } from './iam/index.js';
 import { EventLog } from './events/index.js';
 import { ControlPlaneState } from './state.js';
@@ -16,6 +18,8 @@ import { FIRST_SUBNET_OCTET } from './operations/CreateCluster.js';
 import { startKms, type Kms } from '../kms/main.js';
 
 export const DEFAULT_REGION = 'local-1';
+/** userAgent of the calls `strongroom up` makes in-process for the default cluster. */
+const IN_PROCESS_AGENT = 'strongroom-up (in-process)';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -50,6 +54,12 @@ export interface ControlPlane {
   state: ControlPlaneState;
   lifecycle: Lifecycle;
   provisioner: LocalProcessProvisioner;
+  /**
+   * Runs one CloudHSMv2 operation in-process as the root account of the bootstrap (what
+   * `strongroom up` uses for the default cluster), with the same validation as the API. Recorded in
+   * the event history as an AwsServiceEvent from `strongroom up`. Rejects with the operation's error.
+   */
+  invoke<O = unknown>(operation: string, input: Record<string, unknown>): Promise<O>;
   stop(): Promise<void>;
 }
 
@@ -74,6 +84,50 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ...(opts.kmsStoreHsms ? { storeHsms: opts.kmsStoreHsms } : {}), ...(opts.dayMs ? { dayMs: opts.dayMs } : {}), log,
   });
   const server = await startAwsServer({ host: opts.host ?? '127.0.0.1', port: opts.port, services: kms ? [service, kms.service] : [service], iam, events, log });
+  const rootIdentity = iam.identityOf(boot.accountId, null, boot.accessKeyId);
+  const invoke = async <O>(operation: string, input: Record<string, unknown>): Promise<O> => {
+    const spec = service.operations[operation];
+    if (!spec) throw new Error(`no CloudHSMv2 operation ${operation}`);
+    const now = new Date();
+    const ctx: AwsCallContext = { requestId: randomUUID(), region: DEFAULT_REGION, identity: rootIdentity, sourceIp: '127.0.0.1', userAgent: IN_PROCESS_AGENT, now };
+    let output: unknown;
+    let error: { name: string; message: string } | undefined;
+    try {
+      output = (await spec.handler(ctx, input)) ?? {};
+    } catch (e) {
+      error = { name: (e as { type?: string }).type ?? (e as Error).name, message: (e as Error).message };
+      throw e;
+    } finally {
+      const { type, principalId, arn, accountId, accessKeyId, userName } = rootIdentity;
+      const event: ApiCallEvent = {
+        eventVersion: '1.08',
+        eventTime: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        eventSource: service.eventSource,
+        eventName: operation,
+        awsRegion: DEFAULT_REGION,
+        sourceIPAddress: '127.0.0.1',
+        userAgent: IN_PROCESS_AGENT,
+        userIdentity: { type, principalId, arn, accountId, accessKeyId, userName },
+        // Only what `up` sends: no secrets (a signed certificate and a trust anchor are public).
+        requestParameters: input,
+        responseElements: error || spec.readOnly ? null : (JSON.parse(JSON.stringify(output ?? null)) as unknown),
+        ...(error ? { errorCode: error.name, errorMessage: error.message } : {}),
+        requestID: ctx.requestId,
+        eventID: randomUUID(),
+        readOnly: spec.readOnly,
+        eventType: 'AwsServiceEvent',
+        managementEvent: true,
+        eventCategory: 'Management',
+        recipientAccountId: accountId,
+      };
+      try {
+        events.append(event);
+      } catch (e) {
+        log(`could not record the event of ${operation}: ${(e as Error).message}`);
+      }
+    }
+    return output as O;
+  };
   const endpointsPath = join(dir, 'endpoints.json');
   const prev = existsSync(endpointsPath) ? (JSON.parse(readFileSync(endpointsPath, 'utf8')) as Record<string, string>) : {};
   writeFileSync(endpointsPath, JSON.stringify({ ...prev, cloudhsmv2: server.url, ...(kms ? { kms: server.url } : {}), region: DEFAULT_REGION }, null, 2) + '\n');
@@ -86,6 +140,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     state,
     lifecycle,
     provisioner,
+    invoke,
     stop: async () => {
       await server.close();
       await kms?.stop();

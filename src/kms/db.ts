@@ -2,7 +2,7 @@
 // custom key stores, and kmsuser passwords sealed (AES-256-GCM under DIR/kms.key, AAD = store id).
 // Holds HSM key references, never key material; a key's material lives only in an HSM.
 
-import Database from 'better-sqlite3';
+import Database, { type Statement } from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
@@ -84,18 +84,42 @@ export class KmsDb {
     this.db.close();
   }
 
+  private readonly statements = new Map<string, Statement>();
+  private readonly keyCache = new Map<string, KeyRow>();
+
+  /** A prepared statement, prepared once (the request path looks keys up several times per call). */
+  private q(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   // --- keys
   putKey(k: KeyRow): void {
-    this.db.prepare('INSERT INTO keys(id, account, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc').run(k.keyId, k.accountId, JSON.stringify(k));
+    this.keyCache.delete(k.keyId);
+    this.q('INSERT INTO keys(id, account, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc').run(k.keyId, k.accountId, JSON.stringify(k));
   }
+  /**
+   * A key's row. Rows are cached (frozen: changes go through putKey / updateKey, which drop the
+   * cached copy); this process is kms.sqlite's only writer, so the cache is never stale.
+   */
   key(id: string): KeyRow | undefined {
-    const r = this.db.prepare('SELECT doc FROM keys WHERE id = ?').get(id) as { doc: string } | undefined;
-    return r ? (JSON.parse(r.doc) as KeyRow) : undefined;
+    const hit = this.keyCache.get(id);
+    if (hit) return hit;
+    const r = this.q('SELECT doc FROM keys WHERE id = ?').get(id) as { doc: string } | undefined;
+    if (!r) return undefined;
+    const k = deepFreeze(JSON.parse(r.doc) as KeyRow);
+    if (this.keyCache.size >= 10_000) this.keyCache.clear();
+    this.keyCache.set(id, k);
+    return k;
   }
   keys(accountId?: string): KeyRow[] {
     const rows = (accountId === undefined
-      ? this.db.prepare('SELECT doc FROM keys ORDER BY rowid').all()
-      : this.db.prepare('SELECT doc FROM keys WHERE account = ? ORDER BY rowid').all(accountId)) as Array<{ doc: string }>;
+      ? this.q('SELECT doc FROM keys ORDER BY rowid').all()
+      : this.q('SELECT doc FROM keys WHERE account = ? ORDER BY rowid').all(accountId)) as Array<{ doc: string }>;
     return rows.map((r) => JSON.parse(r.doc) as KeyRow);
   }
   updateKey(id: string, patch: (k: KeyRow) => KeyRow): KeyRow {
@@ -108,55 +132,56 @@ export class KmsDb {
     })();
   }
   deleteKey(id: string): void {
+    this.keyCache.delete(id);
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM keys WHERE id = ?').run(id);
-      this.db.prepare('DELETE FROM aliases WHERE key_id = ?').run(id);
-      this.db.prepare('DELETE FROM tags WHERE key_id = ?').run(id);
+      this.q('DELETE FROM keys WHERE id = ?').run(id);
+      this.q('DELETE FROM aliases WHERE key_id = ?').run(id);
+      this.q('DELETE FROM tags WHERE key_id = ?').run(id);
     })();
   }
 
   // --- aliases
   alias(accountId: string, name: string): AliasRow | undefined {
-    const r = this.db.prepare('SELECT * FROM aliases WHERE account = ? AND name = ?').get(accountId, name) as { account: string; name: string; key_id: string; created: number; updated: number } | undefined;
+    const r = this.q('SELECT * FROM aliases WHERE account = ? AND name = ?').get(accountId, name) as { account: string; name: string; key_id: string; created: number; updated: number } | undefined;
     return r ? { name: r.name, accountId: r.account, keyId: r.key_id, createdAt: r.created, updatedAt: r.updated } : undefined;
   }
   aliases(accountId: string): AliasRow[] {
-    return (this.db.prepare('SELECT * FROM aliases WHERE account = ? ORDER BY name').all(accountId) as Array<{ account: string; name: string; key_id: string; created: number; updated: number }>)
+    return (this.q('SELECT * FROM aliases WHERE account = ? ORDER BY name').all(accountId) as Array<{ account: string; name: string; key_id: string; created: number; updated: number }>)
       .map((r) => ({ name: r.name, accountId: r.account, keyId: r.key_id, createdAt: r.created, updatedAt: r.updated }));
   }
   putAlias(a: AliasRow): void {
-    this.db.prepare('INSERT INTO aliases(account, name, key_id, created, updated) VALUES (?, ?, ?, ?, ?) ON CONFLICT(account, name) DO UPDATE SET key_id = excluded.key_id, updated = excluded.updated')
+    this.q('INSERT INTO aliases(account, name, key_id, created, updated) VALUES (?, ?, ?, ?, ?) ON CONFLICT(account, name) DO UPDATE SET key_id = excluded.key_id, updated = excluded.updated')
       .run(a.accountId, a.name, a.keyId, a.createdAt, a.updatedAt);
   }
   deleteAlias(accountId: string, name: string): void {
-    this.db.prepare('DELETE FROM aliases WHERE account = ? AND name = ?').run(accountId, name);
+    this.q('DELETE FROM aliases WHERE account = ? AND name = ?').run(accountId, name);
   }
 
   // --- tags
   tags(keyId: string): Array<{ TagKey: string; TagValue: string }> {
-    return (this.db.prepare('SELECT k, v FROM tags WHERE key_id = ? ORDER BY k').all(keyId) as Array<{ k: string; v: string }>).map((t) => ({ TagKey: t.k, TagValue: t.v }));
+    return (this.q('SELECT k, v FROM tags WHERE key_id = ? ORDER BY k').all(keyId) as Array<{ k: string; v: string }>).map((t) => ({ TagKey: t.k, TagValue: t.v }));
   }
   setTags(keyId: string, tags: Array<{ TagKey: string; TagValue: string }>): void {
-    const st = this.db.prepare('INSERT INTO tags(key_id, k, v) VALUES (?, ?, ?) ON CONFLICT(key_id, k) DO UPDATE SET v = excluded.v');
+    const st = this.q('INSERT INTO tags(key_id, k, v) VALUES (?, ?, ?) ON CONFLICT(key_id, k) DO UPDATE SET v = excluded.v');
     this.db.transaction(() => tags.forEach((t) => st.run(keyId, t.TagKey, t.TagValue)))();
   }
   removeTags(keyId: string, keys: string[]): void {
-    const st = this.db.prepare('DELETE FROM tags WHERE key_id = ? AND k = ?');
+    const st = this.q('DELETE FROM tags WHERE key_id = ? AND k = ?');
     this.db.transaction(() => keys.forEach((k) => st.run(keyId, k)))();
   }
 
   // --- custom key stores
   putStore(s: StoreRow): void {
-    this.db.prepare('INSERT INTO stores(id, account, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc').run(s.id, s.accountId, JSON.stringify(s));
+    this.q('INSERT INTO stores(id, account, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc').run(s.id, s.accountId, JSON.stringify(s));
   }
   store(id: string): StoreRow | undefined {
-    const r = this.db.prepare('SELECT doc FROM stores WHERE id = ?').get(id) as { doc: string } | undefined;
+    const r = this.q('SELECT doc FROM stores WHERE id = ?').get(id) as { doc: string } | undefined;
     return r ? (JSON.parse(r.doc) as StoreRow) : undefined;
   }
   stores(accountId?: string): StoreRow[] {
     const rows = (accountId === undefined
-      ? this.db.prepare('SELECT doc FROM stores ORDER BY rowid').all()
-      : this.db.prepare('SELECT doc FROM stores WHERE account = ? ORDER BY rowid').all(accountId)) as Array<{ doc: string }>;
+      ? this.q('SELECT doc FROM stores ORDER BY rowid').all()
+      : this.q('SELECT doc FROM stores WHERE account = ? ORDER BY rowid').all(accountId)) as Array<{ doc: string }>;
     return rows.map((r) => JSON.parse(r.doc) as StoreRow);
   }
   updateStore(id: string, patch: Partial<StoreRow>): StoreRow {
@@ -168,8 +193,8 @@ export class KmsDb {
     return next;
   }
   deleteStore(id: string): void {
-    this.db.prepare('DELETE FROM stores WHERE id = ?').run(id);
-    this.db.prepare('DELETE FROM secrets WHERE id LIKE ?').run(`${id}:%`);
+    this.q('DELETE FROM stores WHERE id = ?').run(id);
+    this.q('DELETE FROM secrets WHERE id LIKE ?').run(`${id}:%`);
   }
 
   // --- sealed secrets (kmsuser passwords)
@@ -178,10 +203,10 @@ export class KmsDb {
     const c = createCipheriv('aes-256-gcm', this.sealKey, iv);
     c.setAAD(Buffer.from(id, 'utf8'));
     const sealed = Buffer.concat([Buffer.from([1]), iv, c.update(value, 'utf8'), c.final(), c.getAuthTag()]);
-    this.db.prepare('INSERT INTO secrets(id, sealed) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET sealed = excluded.sealed').run(id, sealed);
+    this.q('INSERT INTO secrets(id, sealed) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET sealed = excluded.sealed').run(id, sealed);
   }
   secret(id: string): string | undefined {
-    const r = this.db.prepare('SELECT sealed FROM secrets WHERE id = ?').get(id) as { sealed: Buffer } | undefined;
+    const r = this.q('SELECT sealed FROM secrets WHERE id = ?').get(id) as { sealed: Buffer } | undefined;
     if (!r) return undefined;
     const b = r.sealed;
     if (b[0] !== 1) throw new Error(`sealed secret ${id} has an unknown format version`);
@@ -191,6 +216,14 @@ export class KmsDb {
     return Buffer.concat([d.update(b.subarray(13, b.length - 16)), d.final()]).toString('utf8');
   }
   deleteSecret(id: string): void {
-    this.db.prepare('DELETE FROM secrets WHERE id = ?').run(id);
+    this.q('DELETE FROM secrets WHERE id = ?').run(id);
   }
+}
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
 }

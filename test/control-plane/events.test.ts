@@ -77,6 +77,22 @@ describe('EventLog', () => {
   });
 });
 
+describe('EventLog.record (group commit)', () => {
+  it('writes the records of one turn together, before their promises resolve, and close() writes what is pending', async () => {
+    const log = EventLog.open(dir);
+    const path = join(dir, 'events.jsonl');
+    const p = Promise.all([log.record(ev('Encrypt', '2024-05-01T10:00:00Z', 'alice')), log.record(ev('Decrypt', '2024-05-01T10:00:01Z', 'alice'))]);
+    await p;
+    expect(readFileSync(path, 'utf8').trimEnd().split('\n')).toHaveLength(2);
+    void log.record(ev('GenerateDataKey', '2024-05-01T10:00:02Z', 'bob'));
+    log.append(ev('CreateKey', '2024-05-01T10:00:03Z', 'bob'));
+    expect(log.query().map((e) => e.eventName)).toEqual(['Encrypt', 'Decrypt', 'GenerateDataKey', 'CreateKey']);
+    void log.record(ev('Sign', '2024-05-01T10:00:04Z', 'bob'));
+    log.close();
+    expect(EventLog.open(dir).query().map((e) => e.eventName).at(-1)).toBe('Sign');
+  });
+});
+
 describe('strongroom events', () => {
   beforeEach(() => {
     const log = EventLog.open(dir);

@@ -105,6 +105,34 @@ describe('IamStore', () => {
   });
 });
 
+describe('IamStore request-path caches', () => {
+  it('see changes made through another connection (the iam CLI) on the next call', () => {
+    const server = IamStore.open(dir);
+    const cli = IamStore.open(dir);
+    try {
+      const a = cli.createAccount('acme');
+      cli.createUser(a.Id, 'alice');
+      const k = cli.createAccessKey(a.Id, 'alice');
+      const id = server.resolveAccessKey(k.AccessKeyId)!.identity;
+      expect(server.resolveAccessKey(k.AccessKeyId)!.secretAccessKey).toBe(k.SecretAccessKey);
+      expect(server.authorize(id, 'kms:Encrypt', ['*']).allowed).toBe(false);
+      cli.putUserPolicy(a.Id, 'alice', 'p', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:*', Resource: '*' }] }));
+      expect(server.authorize(id, 'kms:Encrypt', ['*']).allowed).toBe(true);
+      cli.deleteUserPolicy(a.Id, 'alice', 'p');
+      expect(server.authorize(id, 'kms:Encrypt', ['*']).allowed).toBe(false);
+      cli.updateAccessKey(k.AccessKeyId, 'Inactive');
+      expect(server.resolveAccessKey(k.AccessKeyId)).toBeUndefined();
+      cli.updateAccessKey(k.AccessKeyId, 'Active');
+      expect(server.resolveAccessKey(k.AccessKeyId)).toBeDefined();
+      server.deleteAccessKey(k.AccessKeyId);
+      expect(server.resolveAccessKey(k.AccessKeyId)).toBeUndefined();
+    } finally {
+      cli.close();
+      server.close();
+    }
+  });
+});
+
 describe('bootstrapIam', () => {
   it('creates the root account once and writes a 0600 shared-credentials file', () => {
     const b = bootstrapIam(dir);

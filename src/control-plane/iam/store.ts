@@ -4,8 +4,14 @@
 // the access key id) because SigV4 needs them back; both files are 0600. Implements the
 // authority the AWS front ends ask (resolveAccessKey, authorize). Never logs a secret; the only
 // place a secret leaves this module is createAccessKey's result and resolveAccessKey's.
+//
+// The request path (resolveAccessKey, authorize) answers from memory: resolved keys (secret
+// unsealed once) and policy decisions are cached until the database changes. A change is noticed
+// by a cheap check per call: PRAGMA data_version (moves when another connection, e.g. the iam CLI
+// in another process, commits) and total_changes() (moves when this connection writes). So a key
+// made inactive or a policy edited elsewhere takes effect on the very next request.
 
-import Database from 'better-sqlite3';
+import Database, { type Statement } from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { createCipheriv, createDecipheriv, randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
@@ -72,6 +78,11 @@ export class IamStore implements AwsAuthority {
   private readonly db: Database.Database;
   private readonly sealKey: Buffer;
   private readonly policyCache = new Map<string, PolicyDocument>();
+  private readonly statements = new Map<string, Statement>();
+  /** Database generation the caches below were filled at: [data_version, total_changes()]. */
+  private cachedAt: [number, number] = [-1, -1];
+  private readonly keyCache = new Map<string, { secretAccessKey: string; identity: AwsIdentity }>();
+  private readonly decisionCache = new Map<string, AwsAuthorization>();
 
   private constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -92,6 +103,27 @@ export class IamStore implements AwsAuthority {
       CREATE TABLE IF NOT EXISTS user_policies (account_id TEXT NOT NULL, user_name TEXT NOT NULL COLLATE NOCASE, policy_name TEXT NOT NULL,
         document TEXT NOT NULL, PRIMARY KEY (account_id, user_name, policy_name));
     `);
+  }
+
+  /** A prepared statement, prepared once per connection. */
+  private q(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
+  /** Empties the request-path caches if the database changed since they were filled. */
+  private checkFresh(): void {
+    const dv = this.q('PRAGMA data_version').pluck().get() as number;
+    const tc = this.q('SELECT total_changes()').pluck().get() as number;
+    if (dv !== this.cachedAt[0] || tc !== this.cachedAt[1]) {
+      this.keyCache.clear();
+      this.decisionCache.clear();
+      this.cachedAt = [dv, tc];
+    }
   }
 
   /** Opens (creating if needed) the IAM store of a data directory. */
@@ -137,7 +169,7 @@ export class IamStore implements AwsAuthority {
   // ---- accounts
 
   private accountRow(accountId: string): AccountRow {
-    const row = this.db.prepare('SELECT * FROM accounts WHERE account_id = ?').get(accountId) as AccountRow | undefined;
+    const row = this.q('SELECT * FROM accounts WHERE account_id = ?').get(accountId) as AccountRow | undefined;
     if (!row) throw new IamError('NoSuchEntity', `The account with id ${accountId} cannot be found.`);
     return row;
   }
@@ -151,13 +183,13 @@ export class IamStore implements AwsAuthority {
     if (accountId !== undefined && !/^\d{12}$/.test(accountId)) throw new IamError('ValidationError', 'An account id is 12 digits.');
     const created = new Date().toISOString();
     return this.db.transaction(() => {
-      if (this.db.prepare('SELECT 1 FROM accounts WHERE name = ?').get(name)) throw new IamError('EntityAlreadyExists', `An account named ${name} already exists.`);
+      if (this.q('SELECT 1 FROM accounts WHERE name = ?').get(name)) throw new IamError('EntityAlreadyExists', `An account named ${name} already exists.`);
       let id = accountId;
-      while (id === undefined || this.db.prepare('SELECT 1 FROM accounts WHERE account_id = ?').get(id)) {
+      while (id === undefined || this.q('SELECT 1 FROM accounts WHERE account_id = ?').get(id)) {
         if (accountId !== undefined) throw new IamError('EntityAlreadyExists', `Account ${accountId} already exists.`);
         id = String(randomInt(1e11, 1e12 - 1)).padStart(12, '0');
       }
-      this.db.prepare('INSERT INTO accounts (account_id, name, created_at) VALUES (?, ?, ?)').run(id, name, created);
+      this.q('INSERT INTO accounts (account_id, name, created_at) VALUES (?, ?, ?)').run(id, name, created);
       return IamStore.account({ account_id: id, name, created_at: created });
     }).immediate();
   }
@@ -167,7 +199,7 @@ export class IamStore implements AwsAuthority {
   }
 
   listAccounts(): Account[] {
-    return (this.db.prepare('SELECT * FROM accounts ORDER BY created_at, account_id').all() as AccountRow[]).map(IamStore.account);
+    return (this.q('SELECT * FROM accounts ORDER BY created_at, account_id').all() as AccountRow[]).map(IamStore.account);
   }
 
   // ---- users
@@ -177,7 +209,7 @@ export class IamStore implements AwsAuthority {
   }
 
   private userRow(accountId: string, userName: string): UserRow {
-    const row = this.db.prepare('SELECT * FROM users WHERE account_id = ? AND user_name = ?').get(accountId, userName) as UserRow | undefined;
+    const row = this.q('SELECT * FROM users WHERE account_id = ? AND user_name = ?').get(accountId, userName) as UserRow | undefined;
     if (!row) throw new IamError('NoSuchEntity', `The user with name ${userName} cannot be found.`);
     return row;
   }
@@ -187,11 +219,11 @@ export class IamStore implements AwsAuthority {
     const created = new Date().toISOString();
     return this.db.transaction(() => {
       this.accountRow(accountId);
-      if (this.db.prepare('SELECT 1 FROM users WHERE account_id = ? AND user_name = ?').get(accountId, userName)) {
+      if (this.q('SELECT 1 FROM users WHERE account_id = ? AND user_name = ?').get(accountId, userName)) {
         throw new IamError('EntityAlreadyExists', `User with name ${userName} already exists.`);
       }
       const row: UserRow = { account_id: accountId, user_name: userName, user_id: 'AIDA' + randomFrom(B32, 17), created_at: created };
-      this.db.prepare('INSERT INTO users (account_id, user_name, user_id, created_at) VALUES (?, ?, ?, ?)').run(row.account_id, row.user_name, row.user_id, row.created_at);
+      this.q('INSERT INTO users (account_id, user_name, user_id, created_at) VALUES (?, ?, ?, ?)').run(row.account_id, row.user_name, row.user_id, row.created_at);
       return IamStore.user(row);
     }).immediate();
   }
@@ -202,20 +234,20 @@ export class IamStore implements AwsAuthority {
 
   listUsers(accountId: string): IamUser[] {
     this.accountRow(accountId);
-    return (this.db.prepare('SELECT * FROM users WHERE account_id = ? ORDER BY user_name').all(accountId) as UserRow[]).map(IamStore.user);
+    return (this.q('SELECT * FROM users WHERE account_id = ? ORDER BY user_name').all(accountId) as UserRow[]).map(IamStore.user);
   }
 
   /** Deletes a user that has no access keys and no policies left (as IAM's DeleteConflict demands). */
   deleteUser(accountId: string, userName: string): void {
     this.db.transaction(() => {
       this.userRow(accountId, userName);
-      if (this.db.prepare('SELECT 1 FROM access_keys WHERE account_id = ? AND user_name = ?').get(accountId, userName)) {
+      if (this.q('SELECT 1 FROM access_keys WHERE account_id = ? AND user_name = ?').get(accountId, userName)) {
         throw new IamError('DeleteConflict', 'Cannot delete entity, must delete access keys first.');
       }
-      if (this.db.prepare('SELECT 1 FROM user_policies WHERE account_id = ? AND user_name = ?').get(accountId, userName)) {
+      if (this.q('SELECT 1 FROM user_policies WHERE account_id = ? AND user_name = ?').get(accountId, userName)) {
         throw new IamError('DeleteConflict', 'Cannot delete entity, must delete policies first.');
       }
-      this.db.prepare('DELETE FROM users WHERE account_id = ? AND user_name = ?').run(accountId, userName);
+      this.q('DELETE FROM users WHERE account_id = ? AND user_name = ?').run(accountId, userName);
     }).immediate();
   }
 
@@ -230,29 +262,29 @@ export class IamStore implements AwsAuthority {
     }
     this.db.transaction(() => {
       this.userRow(accountId, userName);
-      this.db.prepare('INSERT INTO user_policies (account_id, user_name, policy_name, document) VALUES (?, ?, ?, ?) ON CONFLICT (account_id, user_name, policy_name) DO UPDATE SET document = excluded.document')
+      this.q('INSERT INTO user_policies (account_id, user_name, policy_name, document) VALUES (?, ?, ?, ?) ON CONFLICT (account_id, user_name, policy_name) DO UPDATE SET document = excluded.document')
         .run(accountId, userName, policyName, document);
     }).immediate();
   }
 
   getUserPolicy(accountId: string, userName: string, policyName: string): { UserName: string; PolicyName: string; PolicyDocument: string } {
-    const row = this.db.prepare('SELECT document FROM user_policies WHERE account_id = ? AND user_name = ? AND policy_name = ?').get(accountId, userName, policyName) as { document: string } | undefined;
+    const row = this.q('SELECT document FROM user_policies WHERE account_id = ? AND user_name = ? AND policy_name = ?').get(accountId, userName, policyName) as { document: string } | undefined;
     if (!row) throw new IamError('NoSuchEntity', `The user policy with name ${policyName} cannot be found.`);
     return { UserName: userName, PolicyName: policyName, PolicyDocument: row.document };
   }
 
   listUserPolicies(accountId: string, userName: string): string[] {
     this.userRow(accountId, userName);
-    return (this.db.prepare('SELECT policy_name FROM user_policies WHERE account_id = ? AND user_name = ? ORDER BY policy_name').all(accountId, userName) as Array<{ policy_name: string }>).map((r) => r.policy_name);
+    return (this.q('SELECT policy_name FROM user_policies WHERE account_id = ? AND user_name = ? ORDER BY policy_name').all(accountId, userName) as Array<{ policy_name: string }>).map((r) => r.policy_name);
   }
 
   deleteUserPolicy(accountId: string, userName: string, policyName: string): void {
-    const r = this.db.prepare('DELETE FROM user_policies WHERE account_id = ? AND user_name = ? AND policy_name = ?').run(accountId, userName, policyName);
+    const r = this.q('DELETE FROM user_policies WHERE account_id = ? AND user_name = ? AND policy_name = ?').run(accountId, userName, policyName);
     if (r.changes === 0) throw new IamError('NoSuchEntity', `The user policy with name ${policyName} cannot be found.`);
   }
 
   private policiesOf(accountId: string, userName: string): PolicyDocument[] {
-    const rows = this.db.prepare('SELECT document FROM user_policies WHERE account_id = ? AND user_name = ?').all(accountId, userName) as Array<{ document: string }>;
+    const rows = this.q('SELECT document FROM user_policies WHERE account_id = ? AND user_name = ?').all(accountId, userName) as Array<{ document: string }>;
     return rows.map((r) => {
       let p = this.policyCache.get(r.document);
       if (!p) {
@@ -273,14 +305,14 @@ export class IamStore implements AwsAuthority {
       this.accountRow(accountId);
       if (userName !== undefined) userName = this.userRow(accountId, userName).user_name;
       const count = (userName === undefined
-        ? this.db.prepare('SELECT COUNT(*) AS n FROM access_keys WHERE account_id = ? AND user_name IS NULL').get(accountId)
-        : this.db.prepare('SELECT COUNT(*) AS n FROM access_keys WHERE account_id = ? AND user_name = ?').get(accountId, userName)) as { n: number };
+        ? this.q('SELECT COUNT(*) AS n FROM access_keys WHERE account_id = ? AND user_name IS NULL').get(accountId)
+        : this.q('SELECT COUNT(*) AS n FROM access_keys WHERE account_id = ? AND user_name = ?').get(accountId, userName)) as { n: number };
       if (count.n >= MAX_KEYS_PER_PRINCIPAL) throw new IamError('LimitExceeded', `Cannot exceed quota for AccessKeysPerUser: ${MAX_KEYS_PER_PRINCIPAL}`);
       let id: string;
       do id = 'AKIA' + randomFrom(B32, 16);
-      while (this.db.prepare('SELECT 1 FROM access_keys WHERE access_key_id = ?').get(id));
+      while (this.q('SELECT 1 FROM access_keys WHERE access_key_id = ?').get(id));
       const secret = randomFrom(SECRET_ALPHABET, 40);
-      this.db.prepare('INSERT INTO access_keys (access_key_id, account_id, user_name, sealed, status, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      this.q('INSERT INTO access_keys (access_key_id, account_id, user_name, sealed, status, created_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(id, accountId, userName ?? null, this.seal(id, secret), 'Active', created);
       return { ...(userName !== undefined ? { UserName: userName } : {}), AccessKeyId: id, Status: 'Active' as const, SecretAccessKey: secret, CreateDate: created };
     }).immediate();
@@ -289,24 +321,24 @@ export class IamStore implements AwsAuthority {
   listAccessKeys(accountId: string, userName?: string): AccessKeyMetadata[] {
     this.accountRow(accountId);
     const rows = (userName === undefined
-      ? this.db.prepare('SELECT * FROM access_keys WHERE account_id = ? AND user_name IS NULL ORDER BY created_at').all(accountId)
-      : this.db.prepare('SELECT * FROM access_keys WHERE account_id = ? AND user_name = ? ORDER BY created_at').all(accountId, userName)) as KeyRow[];
+      ? this.q('SELECT * FROM access_keys WHERE account_id = ? AND user_name IS NULL ORDER BY created_at').all(accountId)
+      : this.q('SELECT * FROM access_keys WHERE account_id = ? AND user_name = ? ORDER BY created_at').all(accountId, userName)) as KeyRow[];
     return rows.map((r) => ({ ...(r.user_name !== null ? { UserName: r.user_name } : {}), AccessKeyId: r.access_key_id, Status: r.status, CreateDate: r.created_at }));
   }
 
   updateAccessKey(accessKeyId: string, status: 'Active' | 'Inactive'): void {
-    const r = this.db.prepare('UPDATE access_keys SET status = ? WHERE access_key_id = ?').run(status, accessKeyId);
+    const r = this.q('UPDATE access_keys SET status = ? WHERE access_key_id = ?').run(status, accessKeyId);
     if (r.changes === 0) throw new IamError('NoSuchEntity', `The Access Key with id ${accessKeyId} cannot be found.`);
   }
 
   deleteAccessKey(accessKeyId: string): void {
-    const r = this.db.prepare('DELETE FROM access_keys WHERE access_key_id = ?').run(accessKeyId);
+    const r = this.q('DELETE FROM access_keys WHERE access_key_id = ?').run(accessKeyId);
     if (r.changes === 0) throw new IamError('NoSuchEntity', `The Access Key with id ${accessKeyId} cannot be found.`);
   }
 
   /** The secret of a root access key, to rewrite a lost credentials file (bootstrap only). */
   revealSecret(accessKeyId: string): string | undefined {
-    const row = this.db.prepare('SELECT * FROM access_keys WHERE access_key_id = ?').get(accessKeyId) as KeyRow | undefined;
+    const row = this.q('SELECT * FROM access_keys WHERE access_key_id = ?').get(accessKeyId) as KeyRow | undefined;
     return row ? this.unseal(row.access_key_id, row.sealed) : undefined;
   }
 
@@ -323,9 +355,15 @@ export class IamStore implements AwsAuthority {
 
   resolveAccessKey(accessKeyId: string): { secretAccessKey: string; identity: AwsIdentity } | undefined {
     if (!/^AKIA[A-Z2-7]{16}$/.test(accessKeyId)) return undefined;
-    const row = this.db.prepare('SELECT * FROM access_keys WHERE access_key_id = ?').get(accessKeyId) as KeyRow | undefined;
+    this.checkFresh();
+    const hit = this.keyCache.get(accessKeyId);
+    if (hit) return hit;
+    const row = this.q('SELECT * FROM access_keys WHERE access_key_id = ?').get(accessKeyId) as KeyRow | undefined;
     if (!row || row.status !== 'Active') return undefined;
-    return { secretAccessKey: this.unseal(row.access_key_id, row.sealed), identity: this.identityOf(row.account_id, row.user_name, row.access_key_id) };
+    const r = { secretAccessKey: this.unseal(row.access_key_id, row.sealed), identity: Object.freeze(this.identityOf(row.account_id, row.user_name, row.access_key_id)) };
+    if (this.keyCache.size >= 10_000) this.keyCache.clear();
+    this.keyCache.set(accessKeyId, r);
+    return r;
   }
 
   /**
@@ -334,7 +372,14 @@ export class IamStore implements AwsAuthority {
    */
   authorize(identity: AwsIdentity, action: string, resources: string[]): AwsAuthorization {
     if (identity.type === 'Root') return { allowed: true };
+    this.checkFresh();
+    const key = `${identity.accountId}\n${identity.userName}\n${action}\n${resources.join('\n')}`;
+    const hit = this.decisionCache.get(key);
+    if (hit) return hit;
     const r = evaluateAll(this.policiesOf(identity.accountId, identity.userName), action, resources);
-    return r.decision === 'Allow' ? { allowed: true } : { allowed: false, explicitDeny: r.decision === 'ExplicitDeny', resource: r.resource };
+    const d: AwsAuthorization = r.decision === 'Allow' ? { allowed: true } : { allowed: false, explicitDeny: r.decision === 'ExplicitDeny', resource: r.resource };
+    if (this.decisionCache.size >= 10_000) this.decisionCache.clear();
+    this.decisionCache.set(key, Object.freeze(d));
+    return d;
   }
 }
