@@ -93,10 +93,17 @@ function isFlagWord(w: string): boolean {
 /** Parses the words after the command path. Unknown flags, missing values and missing required flags are CliErrors. */
 export function parseFlags(cmd: CommandSpec, words: readonly string[]): ParsedArgs {
   const byName = new Map<string, FlagSpec>(cmd.flags.map((f) => [f.name, f]));
+  const byShort = new Map<string, FlagSpec>(cmd.flags.filter((f) => f.short).map((f) => [f.short!, f]));
   const values = new Map<string, ArgValue>();
   const where = cmd.path.join(' ');
   for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
+    let w = words[i]!;
+    const alias = /^-([A-Za-z])$/.exec(w);
+    if (alias) {
+      const f = byShort.get(alias[1]!);
+      if (!f) throw new CliError(`unknown flag -${alias[1]} for '${where}'. Run 'help ${where}'`);
+      w = `--${f.name}`;
+    }
     if (!w.startsWith('--')) throw new CliError(`unexpected argument '${w}' for '${where}'. Run 'help ${where}'`);
     let name = w.slice(2);
     let inline: string | undefined;
@@ -107,7 +114,7 @@ export function parseFlags(cmd: CommandSpec, words: readonly string[]): ParsedAr
     }
     const spec = byName.get(name);
     if (!spec) throw new CliError(`unknown flag --${name} for '${where}'. Run 'help ${where}'`);
-    if (values.has(name)) throw new CliError(`flag --${name} given more than once`);
+    if (values.has(name) && !(spec.type === 'list' && spec.repeatable)) throw new CliError(`flag --${name} given more than once`);
     if (spec.type === 'bool') {
       if (inline !== undefined) {
         if (!/^(true|false)$/i.test(inline)) throw new CliError(`--${name} takes no value`);
@@ -116,7 +123,7 @@ export function parseFlags(cmd: CommandSpec, words: readonly string[]): ParsedAr
       continue;
     }
     if (spec.type === 'list') {
-      const items: string[] = inline !== undefined ? [inline] : [];
+      const items: string[] = [...((values.get(name) as string[] | undefined) ?? []), ...(inline !== undefined ? [inline] : [])];
       while (i + 1 < words.length && !isFlagWord(words[i + 1]!)) items.push(words[++i]!);
       values.set(name, items);
       continue;

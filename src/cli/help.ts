@@ -6,7 +6,8 @@ import { COMMANDS, under } from './registry.js';
 
 const GLOBAL = `Global options:
       --config <FILE>      Client configuration (default: $STRONGROOM_CONFIG, else ./strongroom-data/client.json)
-      --cluster-id <ID>    Accepted for compatibility with CloudHSM's CLI; ignored (one cluster per config)
+      --cluster-id <ID>    Accepted for compatibility with CloudHSM's CLI; ignored (one cluster per config),
+                           but for configure, where it names the cluster to take the HSM addresses from
   -h, --help               Print help`;
 
 export function renderTree(commands: readonly CommandSpec[] = COMMANDS): string {
@@ -39,6 +40,10 @@ export function renderGroup(path: readonly string[], commands: readonly CommandS
 
 function flagUsage(f: FlagSpec): string {
   const v = f.valueName ?? f.name.toUpperCase().replace(/-/g, '_');
+  if (f.short) {
+    const { short, ...long } = f;
+    return `-${short}, ${flagUsage(long)}`;
+  }
   if (f.type === 'bool') return `--${f.name}`;
   if (f.type === 'list') return `--${f.name} [<${v.replace(/\.\.\.$/, '')}>...]`;
   return `--${f.name} <${v}>`;

@@ -62,6 +62,20 @@ export function extractGlobals(argv: readonly string[]): { words: string[]; conf
   return out;
 }
 
+/**
+ * extractGlobals, but a command that owns the global flags (configure: --cluster-id names the
+ * cluster to bootstrap from, --config the file to write) gets them back as its own flags.
+ */
+export function splitGlobals(argv: readonly string[]): { words: string[]; config?: string; clusterId?: string } {
+  const g = extractGlobals(argv);
+  const l = lookup(g.words);
+  if (l.kind !== 'command' || !l.command.ownsGlobalFlags) return g;
+  const words = [...g.words];
+  if (g.config !== undefined) words.push('--config', g.config);
+  if (g.clusterId !== undefined) words.push('--cluster-id', g.clusterId);
+  return { words };
+}
+
 interface RunState {
   deps: MainDeps;
   input: LineInput;
@@ -164,7 +178,7 @@ async function interactive(state: RunState): Promise<number> {
     if (line === null) break;
     let words: string[];
     try {
-      words = extractGlobals(tokenize(line)).words;
+      words = splitGlobals(tokenize(line)).words;
     } catch (e) {
       deps.stdout.write(render(fail(e)));
       continue;
@@ -186,7 +200,7 @@ export async function main(argv: readonly string[], deps: MainDeps = defaultDeps
   const input = new LineInput(deps.stdin);
   let opened: Promise<CliSession> | undefined;
   try {
-    const g = extractGlobals(argv);
+    const g = splitGlobals(argv);
     const state: RunState = {
       deps,
       input,

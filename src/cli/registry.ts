@@ -2,6 +2,7 @@
 // to a command (longest path match). Adding a command means adding one import here.
 
 import type { CommandSpec } from './spec.js';
+import { command as configure } from './commands/configure.js';
 import { command as clusterActivate } from './commands/cluster/activate.js';
 import { command as clusterHsmInfo } from './commands/cluster/hsm-info.js';
 import { command as mtlsRegister } from './commands/cluster/mtls/register-trust-anchor.js';
@@ -46,6 +47,7 @@ import { command as cryptoMac } from './commands/crypto/mac.js';
 import { command as cryptoVerifyMac } from './commands/crypto/verify-mac.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
+  configure,
   clusterActivate,
   clusterHsmInfo,
   mtlsRegister,

@@ -19,6 +19,10 @@ export interface FlagSpec {
   choices?: readonly string[];
   /** Shown in help as the value placeholder. */
   valueName?: string;
+  /** A one-letter alias written with one dash (`-a`), as CloudHSM's configure tool has. */
+  short?: string;
+  /** A list flag that may be given several times; the values add up (`-a IP1 -a IP2`). */
+  repeatable?: boolean;
 }
 
 export interface CommandSpec {
@@ -32,6 +36,8 @@ export interface CommandSpec {
   /** Written after its parent's flags, as CloudHSM's `login --username U --role R mfa-token-sign --token F`;
    * it takes its parent's flags too. The only case where one command's path is a prefix of another's. */
   trailing?: boolean;
+  /** The global flags (--config, --cluster-id) are this command's own flags (configure). */
+  ownsGlobalFlags?: boolean;
   run(ctx: CliContext, args: ParsedArgs): Promise<unknown>;
 }
 
