@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 
 const USAGE = `usage:
-  strongroom up [--data-dir DIR] [--hsms 3] [--region local-1] [--subnet-base 127.30] [--port 2223] [--no-mtls]
+  strongroom up [--data-dir DIR] [--hsms 3] [--region local-1] [--subnet-base 127.30] [--port 2223] [--no-mtls] [--fips]
                 [--api-port 8080 | --no-control-plane]
                 [--store sqlite|etcd --etcd-endpoints http://HOST:2379,…]
       start a local cluster in the foreground (Ctrl-C stops it); writes DIR/client.json.
@@ -66,6 +66,7 @@ async function cmdUp(argv: string[]): Promise<void> {
       store: { type: 'string', default: 'sqlite' },
       'etcd-endpoints': { type: 'string' },
       'no-mtls': { type: 'boolean', default: false },
+      fips: { type: 'boolean', default: false },
       'api-port': { type: 'string', default: '8080' },
       'no-control-plane': { type: 'boolean', default: false },
     },
@@ -94,10 +95,10 @@ async function cmdUp(argv: string[]): Promise<void> {
   if (!standalone) {
     if (values.region !== 'local-1') fail('--region: the control plane serves region local-1 only (--no-control-plane for a standalone cluster elsewhere)');
     if (subnetArg !== undefined && (Number(subnetArg.split('.')[1]) < 2 || Number(subnetArg.split('.')[1]) > 254)) fail('--subnet-base: 127.2 to 127.254 with the control plane');
-    return upThroughControlPlane(values['data-dir'], dataDir, { hsms, port: Number(values.port), apiPort, mtls: !values['no-mtls'], ...(subnetArg ? { firstSubnetOctet: Number(subnetArg.split('.')[1]) } : {}) });
+    return upThroughControlPlane(values['data-dir'], dataDir, { hsms, port: Number(values.port), apiPort, mtls: !values['no-mtls'], fips: values.fips, ...(subnetArg ? { firstSubnetOctet: Number(subnetArg.split('.')[1]) } : {}) });
   }
   const { up } = await import('../orchestrator/up.js');
-  const cluster = await up({ dataDir, subnetBase: subnetArg ?? '127.20', hsms, region: values.region, port: Number(values.port), mtls: !values['no-mtls'], ...(etcdEndpoints ? { etcdEndpoints } : {}) });
+  const cluster = await up({ dataDir, subnetBase: subnetArg ?? '127.20', hsms, region: values.region, port: Number(values.port), mtls: !values['no-mtls'], fips: values.fips, ...(etcdEndpoints ? { etcdEndpoints } : {}) });
   const rel = process.cwd() === dirname(dataDir) ? values['data-dir'] : dataDir;
   // The provider's side: the CloudHSMv2 API (and KMS) for making more clusters, beside the default one.
   const cp = values['no-control-plane']
@@ -129,14 +130,14 @@ This data directory's default cluster is standalone (${values.store === 'etcd' ?
 async function upThroughControlPlane(
   dataDirArg: string,
   dataDir: string,
-  o: { hsms: number; port: number; apiPort: number; mtls: boolean; firstSubnetOctet?: number },
+  o: { hsms: number; port: number; apiPort: number; mtls: boolean; fips: boolean; firstSubnetOctet?: number },
 ): Promise<void> {
   const { startControlPlane } = await import('../control-plane/main.js');
   const { ensureDefaultCluster } = await import('../control-plane/default-cluster.js');
   const cp = await startControlPlane({ dataDir, port: o.apiPort, hsmPort: o.port, ...(o.firstSubnetOctet ? { firstSubnetOctet: o.firstSubnetOctet } : {}) });
   let cluster: Awaited<ReturnType<typeof ensureDefaultCluster>>;
   try {
-    cluster = await ensureDefaultCluster(cp, { dataDir, hsms: o.hsms, mtls: o.mtls });
+    cluster = await ensureDefaultCluster(cp, { dataDir, hsms: o.hsms, mtls: o.mtls, fips: o.fips });
   } catch (e) {
     await cp.stop().catch(() => undefined);
     throw e;
@@ -192,7 +193,7 @@ async function cmdHsm(argv: string[]): Promise<void> {
     if (!values['data-dir'] || !values['hsm-id']) fail('hsm needs --config FILE or --data-dir DIR --hsm-id ID');
     cfgPath = join(values['data-dir'], 'hsms', values['hsm-id'], 'node.json');
   }
-  const raw = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, string | number | string[]>;
+  const raw = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, string | number | boolean | string[]>;
   if (values.store === 'sqlite') delete raw['etcdEndpoints'];
   else if (values.store === 'etcd' || values['etcd-endpoints']) {
     if (!values['etcd-endpoints'] && !raw['etcdEndpoints']) fail('--store etcd needs --etcd-endpoints URL[,URL…]');
@@ -209,6 +210,7 @@ async function cmdHsm(argv: string[]): Promise<void> {
     storePath: String(raw['storePath']),
     fleetCaPem: readFileSync(String(raw['fleetCaFile']), 'utf8'),
     ...(Array.isArray(raw['etcdEndpoints']) ? { etcdEndpoints: raw['etcdEndpoints'] } : {}),
+    ...(raw['fips'] === true ? { fips: true } : {}),
     ...(raw['fleetCaKeyFile'] && existsSync(String(raw['fleetCaKeyFile'])) ? { fleetCaKeyPem: readFileSync(String(raw['fleetCaKeyFile']), 'utf8') } : {}),
     ...(raw['fleetBackupSecretFile'] && existsSync(String(raw['fleetBackupSecretFile'])) ? { fleetBackupSecret: Buffer.from(readFileSync(String(raw['fleetBackupSecretFile']), 'utf8').trim(), 'hex') } : {}),
     ...(raw['maxFrame'] ? { maxFrame: Number(raw['maxFrame']) } : {}),

@@ -24,6 +24,8 @@ export interface DefaultClusterOptions {
   hsms: number;
   /** Enforce mutual TLS with the customer CA as client trust anchor (tag strongroom:mtls-enforcement). */
   mtls: boolean;
+  /** Mode FIPS (fixed at creation): the HSMs refuse non-approved mechanisms and key sizes. */
+  fips?: boolean;
   /** How long to wait for the HSMs to become ACTIVE. */
   timeoutMs?: number;
   out?: (line: string) => void;
@@ -69,6 +71,7 @@ export async function ensureDefaultCluster(cp: ControlPlane, opts: DefaultCluste
       HsmType: DEFAULT_HSM_TYPE,
       SubnetIds: zones.map(subnetOf),
       ...(opts.mtls ? { TagList: [{ Key: MTLS_TAG, Value: 'cluster' }] } : {}),
+      ...(opts.fips ? { Mode: 'FIPS' } : {}),
     });
     clusterId = r.Cluster!.ClusterId!;
     created = true;

@@ -19,13 +19,16 @@ import { DeleteBackup } from './operations/DeleteBackup.js';
 import { RestoreBackup } from './operations/RestoreBackup.js';
 import { CopyBackupToRegion } from './operations/CopyBackupToRegion.js';
 import { ModifyBackupAttributes } from './operations/ModifyBackupAttributes.js';
+import { PutResourcePolicy } from './operations/PutResourcePolicy.js';
+import { GetResourcePolicy } from './operations/GetResourcePolicy.js';
+import { DeleteResourcePolicy } from './operations/DeleteResourcePolicy.js';
 import { E } from './errors.js';
 
 export function cloudHsmV2Service(deps: Deps): AwsService {
   const ops = {
     CreateCluster, DescribeClusters, InitializeCluster, ModifyCluster, DeleteCluster, CreateHsm, DeleteHsm,
     TagResource, UntagResource, ListTags, DescribeBackups, DeleteBackup, RestoreBackup, CopyBackupToRegion,
-    ModifyBackupAttributes,
+    ModifyBackupAttributes, PutResourcePolicy, GetResourcePolicy, DeleteResourcePolicy,
   };
   return {
     targetPrefix: 'BaldrApiService',

@@ -1,5 +1,6 @@
 // The control plane's own state in DIR/control-plane.sqlite (better-sqlite3): clusters, HSMs,
-// backups (metadata; the encrypted files live in per-region backup directories) and tags.
+// backups (metadata; the encrypted files live in per-region backup directories), tags and the
+// resource policies that share backups with other accounts.
 // Rows hold JSON documents keyed by id with the owning account beside them for tenancy.
 // Must never hold key material, users' passwords or the fleet backup secret.
 
@@ -10,6 +11,14 @@ export type ClusterState =
   | 'UPDATE_IN_PROGRESS' | 'DELETE_IN_PROGRESS' | 'DELETED' | 'DEGRADED';
 export type HsmState = 'CREATE_IN_PROGRESS' | 'ACTIVE' | 'DEGRADED' | 'DELETE_IN_PROGRESS' | 'DELETED';
 export type BackupState = 'CREATE_IN_PROGRESS' | 'READY' | 'DELETED' | 'PENDING_DELETION';
+/** Fixed at creation; a backup restores only into a cluster of the same mode. */
+export type ClusterMode = 'FIPS' | 'NON_FIPS';
+export type NetworkType = 'IPV4' | 'DUALSTACK';
+
+/** Rows written before Mode existed: hsm1.medium is FIPS only, hsm2m.medium defaulted to NON_FIPS. */
+export function modeOf(row: { hsmType: string; mode?: ClusterMode }): ClusterMode {
+  return row.mode ?? (row.hsmType === 'hsm1.medium' ? 'FIPS' : 'NON_FIPS');
+}
 
 export interface ClusterRow {
   clusterId: string;
@@ -24,6 +33,9 @@ export interface ClusterRow {
   subnetMapping: Record<string, string>;
   vpcId: string;
   retentionDays: number;
+  /** Absent in rows written before Mode and NetworkType existed (see modeOf; IPV4). */
+  mode?: ClusterMode;
+  networkType?: NetworkType;
   sourceBackupId?: string;
   csr?: string;
   hsmCertificate?: string;
@@ -53,6 +65,8 @@ export interface BackupRow {
   region: string;
   clusterId: string;
   hsmType: string;
+  /** The source cluster's mode (absent in older rows: modeOf). */
+  mode?: ClusterMode;
   state: BackupState;
   createTimestamp: number;
   copyTimestamp?: number;
@@ -78,6 +92,7 @@ export class ControlPlaneState {
       CREATE TABLE IF NOT EXISTS hsms (id TEXT PRIMARY KEY, cluster TEXT NOT NULL, doc TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS backups (id TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL, doc TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS tags (resource TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (resource, key));
+      CREATE TABLE IF NOT EXISTS resource_policies (resource TEXT PRIMARY KEY, account TEXT NOT NULL, policy TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `);
   }
@@ -184,5 +199,25 @@ export class ControlPlaneState {
     this.db.transaction(() => {
       for (const k of keys) st.run(resource, k);
     })();
+  }
+
+  /** A resource's (backup's) resource policy as the owner put it, or undefined. */
+  resourcePolicy(resource: string): string | undefined {
+    const r = this.db.prepare('SELECT policy FROM resource_policies WHERE resource = ?').get(resource) as { policy: string } | undefined;
+    return r?.policy;
+  }
+
+  putResourcePolicy(resource: string, accountId: string, policy: string): void {
+    this.db.prepare('INSERT INTO resource_policies(resource, account, policy) VALUES (?, ?, ?) ON CONFLICT(resource) DO UPDATE SET policy = excluded.policy').run(resource, accountId, policy);
+  }
+
+  deleteResourcePolicy(resource: string): void {
+    this.db.prepare('DELETE FROM resource_policies WHERE resource = ?').run(resource);
+  }
+
+  /** Every resource that has a policy, with its owner (DescribeBackups Shared=true). */
+  resourcePolicies(): Array<{ resource: string; accountId: string; policy: string }> {
+    return (this.db.prepare('SELECT resource, account, policy FROM resource_policies ORDER BY rowid').all() as Array<{ resource: string; account: string; policy: string }>)
+      .map((r) => ({ resource: r.resource, accountId: r.account, policy: r.policy }));
   }
 }

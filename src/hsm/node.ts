@@ -44,6 +44,8 @@ export interface NodeConfig {
   /** The fleet backup secret ("manufacturer" provisioned): the persistent backup key derives from it. */
   fleetBackupSecret?: Buffer;
   maxFrame?: number;
+  /** Made for a FIPS-mode cluster: non-approved mechanisms and key sizes are refused (fixed at creation). */
+  fips?: boolean;
   /** Test hook: shifts the clock MFA and quorum use (STRONGROOM_TEST_CLOCK_OFFSET_MS). */
   clockOffsetMs?: number;
   /** Lifetime of quorum tokens and MFA challenges (default 10 minutes; STRONGROOM_TOKEN_TTL_MS). */
@@ -212,7 +214,7 @@ export class HsmNode {
       state: 'UNINITIALIZED',
       clusterKey: pair.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
       csr,
-      fips: false,
+      fips: this.cfg.fips === true,
     };
     try {
       await this.sealed.put(CLUSTER_ID, Buffer.from(JSON.stringify(rec)), 0);

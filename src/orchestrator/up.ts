@@ -20,6 +20,8 @@ export interface UpOptions {
   /** How many HSMs (spread over zones a, b, c, …). */
   hsms: number;
   region: string;
+  /** FIPS mode, fixed when the cluster is made: non-approved mechanisms and key sizes are refused. */
+  fips?: boolean;
   /** Run the cluster store on etcd instead of the embedded SQLite file. */
   etcdEndpoints?: string[];
   /** Enforce mutual TLS (the default). */
@@ -133,6 +135,7 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
       dir: nodeDir,
       storePath: join(dir, 'store.sqlite'),
       ...(opts.etcdEndpoints ? { etcdEndpoints: opts.etcdEndpoints } : {}),
+      ...(opts.fips ? { fips: true } : {}),
       fleetCaFile: join(dir, 'fleet', 'fleetCA.crt'),
       fleetCaKeyFile: join(dir, 'fleet', 'fleetCA.key'),
     }, null, 2) + '\n');

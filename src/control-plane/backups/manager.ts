@@ -7,7 +7,7 @@
 
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BackupRow, ControlPlaneState } from '../state.js';
+import { modeOf, type BackupRow, type ControlPlaneState } from '../state.js';
 import { newId } from '../ids.js';
 import { invalid, notFound } from '../errors.js';
 import type { BackupHooks, Lifecycle } from '../provisioning/lifecycle.js';
@@ -47,6 +47,7 @@ export class BackupManager implements BackupHooks {
       region: c.region,
       clusterId,
       hsmType: c.hsmType,
+      mode: modeOf(c),
       state: 'CREATE_IN_PROGRESS',
       createTimestamp: Date.now(),
       neverExpires: false,

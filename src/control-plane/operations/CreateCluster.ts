@@ -1,19 +1,29 @@
 // CreateCluster: a cluster in the caller's account with one subnet per zone of the region's VPC;
 // UNINITIALIZED until its first HSM makes the CSR, or (with SourceBackupId) a clone restored
-// from a backup of the same account when its first HSM is created.
+// when its first HSM is created from a backup of the same account, or (by ARN) of another account
+// whose resource policy allows the caller cloudhsm:CreateCluster. Mode (FIPS/NON_FIPS; hsm1 is
+// FIPS only, hsm2m defaults to NON_FIPS, a restore to its backup's mode) is fixed here and a
+// backup restores only into its own mode; NetworkType IPV4 (default) or DUALSTACK. Neither is in
+// the SDK at 3.332: hand-typed extensions.
 
 import type { CreateClusterRequest, CreateClusterResponse } from '@aws-sdk/client-cloudhsm-v2';
 import { newId, vpcId, zoneOfSubnet } from '../ids.js';
 import { invalid } from '../errors.js';
-import type { ClusterRow } from '../state.js';
-import { clusterView, obj, ownBackup, req, strList, str, tagList, type Op } from './common.js';
+import { modeOf, type ClusterMode, type ClusterRow, type NetworkType } from '../state.js';
+import { clusterView, obj, ownOrSharedBackup, req, strList, str, tagList, type ClusterView, type Op } from './common.js';
 import { retentionDays } from './ModifyCluster.js';
 
 export const HSM_TYPES = ['hsm1.medium', 'hsm2m.medium'];
 /** First octet of the loopback /16 given to the first cluster; each new cluster takes the next. */
 export const FIRST_SUBNET_OCTET = 30;
 
-export const CreateCluster: Op<CreateClusterRequest, CreateClusterResponse> = (deps) => ({
+export const MODES: ClusterMode[] = ['FIPS', 'NON_FIPS'];
+export const NETWORK_TYPES: NetworkType[] = ['IPV4', 'DUALSTACK'];
+
+export type CreateClusterInput = CreateClusterRequest & { Mode?: ClusterMode; NetworkType?: NetworkType };
+export type CreateClusterOutput = Omit<CreateClusterResponse, 'Cluster'> & { Cluster?: ClusterView };
+
+export const CreateCluster: Op<CreateClusterInput, CreateClusterOutput> = (deps) => ({
   readOnly: false,
   handler: async (ctx, raw) => {
     const input = obj(raw);
@@ -27,10 +37,17 @@ export const CreateCluster: Op<CreateClusterRequest, CreateClusterResponse> = (d
       if (mapping[z]) throw invalid(`SubnetIds: two subnets in ${z}; give one subnet per availability zone`);
       mapping[z] = s;
     }
+    const askedMode = str(input, 'Mode', { max: 16 }) as ClusterMode | undefined;
+    if (askedMode !== undefined && !MODES.includes(askedMode)) throw invalid(`Mode must be one of ${MODES.join(', ')}`);
+    const networkType = (str(input, 'NetworkType', { max: 16 }) ?? 'IPV4') as NetworkType;
+    if (!NETWORK_TYPES.includes(networkType)) throw invalid(`NetworkType must be one of ${NETWORK_TYPES.join(', ')}`);
     const sourceBackupId = str(input, 'SourceBackupId', { max: 256 });
-    const source = sourceBackupId !== undefined ? ownBackup(deps, ctx, sourceBackupId.replace(/^arn:aws:cloudhsm:[^:]*:[^:]*:backup\//, '')) : undefined;
+    const source = sourceBackupId !== undefined ? ownOrSharedBackup(deps, ctx, sourceBackupId, 'cloudhsm:CreateCluster') : undefined;
     if (source && source.state !== 'READY') throw invalid(`backup ${source.backupId} is ${source.state}; only a READY backup can be restored`);
     if (source && source.hsmType !== hsmType) throw invalid(`backup ${source.backupId} is of HsmType ${source.hsmType}; a backup restores only into the same type`);
+    const mode: ClusterMode = askedMode ?? (source ? modeOf(source) : hsmType === 'hsm1.medium' ? 'FIPS' : 'NON_FIPS');
+    if (hsmType === 'hsm1.medium' && mode !== 'FIPS') throw invalid('Mode: hsm1.medium runs in FIPS mode only');
+    if (source && modeOf(source) !== mode) throw invalid(`backup ${source.backupId} was made in ${modeOf(source)} mode; a backup restores only into a cluster of the same mode (Mode ${mode} asked)`);
     const rp = input['BackupRetentionPolicy'];
     const days = rp === undefined || rp === null ? 90 : retentionDays(obj(rp));
     const tags = tagList(input, 'TagList', false) ?? [];
@@ -45,6 +62,8 @@ export const CreateCluster: Op<CreateClusterRequest, CreateClusterResponse> = (d
       subnetMapping: mapping,
       vpcId: vpcId(ctx.region),
       retentionDays: days,
+      mode,
+      networkType,
       ...(source ? { sourceBackupId: source.backupId, stateMessage: `Restoring from ${source.backupId} when the first HSM is created.` } : {}),
     };
     if (c.subnetOctet > 254) throw invalid('no loopback range left for another cluster on this machine');

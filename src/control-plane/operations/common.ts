@@ -1,13 +1,16 @@
 // What every CloudHSMv2 operation shares: its dependencies, input checks that answer
 // CloudHsmInvalidRequestException naming the field, tenancy lookups (another account's resource
-// is simply not found), pagination tokens, and the SDK-shaped views of clusters, HSMs, backups.
+// is simply not found, unless a backup's resource policy shares it), pagination tokens, and the
+// SDK-shaped views of clusters, HSMs, backups (with Mode and NetworkType, which the SDK at 3.332
+// lacks: hand-typed extensions).
 // Never returns key material, CA keys or the fleet backup secret.
 
 import type { Backup, Cluster, Hsm, Tag } from '@aws-sdk/client-cloudhsm-v2';
 import type { AwsCallContext, AwsOperationSpec } from '../../aws/server.js';
 import { arn, ID_RE } from '../ids.js';
 import { invalid, notFound } from '../errors.js';
-import type { BackupRow, ClusterRow, ControlPlaneState, HsmRow } from '../state.js';
+import { modeOf, type BackupRow, type ClusterMode, type ClusterRow, type ControlPlaneState, type HsmRow, type NetworkType } from '../state.js';
+import { parseResourcePolicy, sharingAllows } from '../backups/sharing.js';
 import type { Lifecycle } from '../provisioning/lifecycle.js';
 import type { BackupManager } from '../backups/manager.js';
 
@@ -108,6 +111,42 @@ export function ownBackup(deps: Deps, ctx: AwsCallContext, id: string): BackupRo
   return b;
 }
 
+const BACKUP_ARN_RE = /^arn:aws:cloudhsm:([a-z0-9-]+):(\d{12}):backup\/(backup-[2-7a-zA-Z]{11,16})$/;
+
+/** Does the backup's resource policy let the caller (of another account) do `action` on it? */
+export function sharedWith(deps: Deps, ctx: AwsCallContext, b: BackupRow, action: string): boolean {
+  if (b.accountId === ctx.identity.accountId || b.region !== ctx.region || b.state === 'DELETED') return false;
+  const text = deps.state.resourcePolicy(b.backupId);
+  if (text === undefined) return false;
+  return sharingAllows(parseResourcePolicy(text), ctx.identity, action, arn(b.region, b.accountId, 'backup', b.backupId));
+}
+
+/**
+ * A backup named by ID (the caller's own) or by ARN (the caller's own, or another account's that
+ * its resource policy shares with the caller for `action`); anything else is not found.
+ */
+export function ownOrSharedBackup(deps: Deps, ctx: AwsCallContext, idOrArn: string, action: string): BackupRow {
+  const m = BACKUP_ARN_RE.exec(idOrArn);
+  if (!m) {
+    if (idOrArn.startsWith('arn:')) throw invalid(`${JSON.stringify(idOrArn.slice(0, 80))} is not a backup ARN`);
+    return ownBackup(deps, ctx, idOrArn);
+  }
+  const [, region, account, id] = m as unknown as [string, string, string, string];
+  if (account === ctx.identity.accountId) return ownBackup(deps, ctx, id);
+  const b = deps.state.backup(id);
+  if (!b || b.accountId !== account || b.region !== region || !sharedWith(deps, ctx, b, action)) throw notFound(`backup ${idOrArn} not found`);
+  return b;
+}
+
+/** The backup a resource-policy operation names by ResourceArn: the caller's own, else not found. */
+export function policyBackup(deps: Deps, ctx: AwsCallContext, resourceArn: string): BackupRow {
+  const m = BACKUP_ARN_RE.exec(resourceArn);
+  if (!m) throw invalid(`ResourceArn ${JSON.stringify(resourceArn.slice(0, 80))} is not a backup ARN (arn:aws:cloudhsm:<region>:<account>:backup/<id>); only backups take resource policies`);
+  const b = deps.state.backup(m[3]!);
+  if (!b || b.accountId !== ctx.identity.accountId || m[2] !== b.accountId || b.region !== ctx.region || m[1] !== b.region) throw notFound(`backup ${resourceArn} not found`);
+  return b;
+}
+
 export function clusterArn(ctx: AwsCallContext, input: unknown): string[] {
   const id = (input as { ClusterId?: unknown } | null)?.ClusterId;
   return [typeof id === 'string' ? arn(ctx.region, ctx.identity.accountId, 'cluster', id) : '*'];
@@ -116,6 +155,12 @@ export function clusterArn(ctx: AwsCallContext, input: unknown): string[] {
 export function backupArn(ctx: AwsCallContext, input: unknown): string[] {
   const id = (input as { BackupId?: unknown } | null)?.BackupId;
   return [typeof id === 'string' ? arn(ctx.region, ctx.identity.accountId, 'backup', id) : '*'];
+}
+
+/** The ResourceArn of a resource-policy operation, for IAM. */
+export function policyResourceArn(_ctx: AwsCallContext, input: unknown): string[] {
+  const a = (input as { ResourceArn?: unknown } | null)?.ResourceArn;
+  return [typeof a === 'string' && a.startsWith('arn:') ? a : '*'];
 }
 
 export function resourceArn(ctx: AwsCallContext, input: unknown): string[] {
@@ -138,7 +183,11 @@ export function hsmView(h: HsmRow): Hsm {
   };
 }
 
-export function clusterView(deps: Deps, c: ClusterRow): Cluster {
+/** The Cluster shape with the fields of the newer model the SDK at 3.332 lacks. */
+export type ClusterView = Cluster & { Mode: ClusterMode; NetworkType: NetworkType };
+export type BackupView = Backup & { BackupArn: string; HsmType: string; Mode: ClusterMode };
+
+export function clusterView(deps: Deps, c: ClusterRow): ClusterView {
   const tags: Tag[] = deps.state.tags(c.clusterId);
   const certs: NonNullable<Cluster['Certificates']> = {};
   if (c.state === 'UNINITIALIZED' && c.csr) certs.ClusterCsr = c.csr;
@@ -160,10 +209,12 @@ export function clusterView(deps: Deps, c: ClusterRow): Cluster {
     VpcId: c.vpcId,
     Certificates: certs,
     ...(tags.length ? { TagList: tags } : {}),
+    Mode: modeOf(c),
+    NetworkType: c.networkType ?? 'IPV4',
   };
 }
 
-export function backupView(deps: Deps, b: BackupRow): Backup & { BackupArn: string; HsmType: string } {
+export function backupView(deps: Deps, b: BackupRow): BackupView {
   const tags = deps.state.tags(b.backupId);
   return {
     BackupId: b.backupId,
@@ -179,5 +230,6 @@ export function backupView(deps: Deps, b: BackupRow): Backup & { BackupArn: stri
     ...(b.deleteTimestamp && b.state === 'PENDING_DELETION' ? { DeleteTimestamp: new Date(b.deleteTimestamp) } : {}),
     ...(tags.length ? { TagList: tags } : {}),
     HsmType: b.hsmType,
+    Mode: modeOf(b),
   };
 }

@@ -4,6 +4,7 @@
 // Work on one cluster is serialised. Talks to HSMs only as the appliance user through the
 // provisioner; must never hold key material or users' passwords.
 
+import { modeOf } from '../state.js';
 import type { HsmConnection } from '../../client/connection.js';
 import type { ControlPlaneState, ClusterRow, HsmRow } from '../state.js';
 import { newId, subnetOf } from '../ids.js';
@@ -57,7 +58,8 @@ export class Lifecycle {
   }
 
   spec(h: HsmRow): HsmSpec {
-    return { clusterId: h.clusterId, hsmId: h.hsmId, availabilityZone: h.availabilityZone, address: h.eniIp, port: h.port };
+    const c = this.state.cluster(h.clusterId);
+    return { clusterId: h.clusterId, hsmId: h.hsmId, availabilityZone: h.availabilityZone, address: h.eniIp, port: h.port, fips: c !== undefined && modeOf(c) === 'FIPS' };
   }
 
   async connect(c: ClusterRow, h: HsmRow): Promise<HsmConnection> {

@@ -60,6 +60,7 @@ export class LocalProcessProvisioner implements Provisioner {
       fleetCaKeyFile: join(fleet, 'fleetCA.key'),
       fleetBackupSecretFile: join(fleet, 'fleetBackup.key'),
       maxFrame: NODE_MAX_FRAME,
+      ...(spec.fips ? { fips: true } : {}),
     }, null, 2) + '\n');
     return path;
   }

@@ -11,6 +11,8 @@ export interface HsmSpec {
   availabilityZone: string;
   address: string;
   port: number;
+  /** The cluster's Mode is FIPS: the HSM refuses non-approved mechanisms and key sizes. */
+  fips?: boolean;
 }
 
 export interface Provisioner {
