@@ -5,7 +5,7 @@
 
 import type { DescribeBackupsRequest, DescribeBackupsResponse } from '@aws-sdk/client-cloudhsm-v2';
 import { invalid } from '../errors.js';
-import { backupView, obj, page, sharedWith, type Op } from './common.js';
+import { backupView, listFilters, obj, page, sharedWith, type Op } from './common.js';
 
 const FILTERS = ['backupIds', 'sourceBackupIds', 'clusterIds', 'states', 'neverExpires'];
 
@@ -13,12 +13,7 @@ export const DescribeBackups: Op<DescribeBackupsRequest & { Shared?: boolean }, 
   readOnly: true,
   handler: async (ctx, raw) => {
     const input = obj(raw);
-    const filters = input['Filters'] === undefined || input['Filters'] === null ? {} : obj(input['Filters']);
-    for (const [k, v] of Object.entries(filters)) {
-      if (!FILTERS.includes(k)) throw invalid(`Filters: unknown filter ${k.slice(0, 40)} (${FILTERS.join(', ')})`);
-      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalid(`Filters.${k} must be a list of strings`);
-    }
-    const f = filters as Record<string, string[]>;
+    const f = listFilters(input, FILTERS);
     if (input['SortAscending'] !== undefined && typeof input['SortAscending'] !== 'boolean') throw invalid('SortAscending must be a boolean');
     const asc = input['SortAscending'] === true;
     if (input['Shared'] !== undefined && input['Shared'] !== null && typeof input['Shared'] !== 'boolean') throw invalid('Shared must be a boolean');

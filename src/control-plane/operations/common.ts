@@ -66,6 +66,16 @@ export function maxResults(input: Record<string, unknown>, max: number): number 
 }
 
 /** Opaque pagination: an offset the caller hands back. */
+/** The Filters map of a Describe* call: only the allowed names, each a list of strings. */
+export function listFilters(input: Record<string, unknown>, allowed: readonly string[]): Record<string, string[]> {
+  const filters = input['Filters'] === undefined || input['Filters'] === null ? {} : obj(input['Filters']);
+  for (const [k, v] of Object.entries(filters)) {
+    if (!allowed.includes(k)) throw invalid(`Filters: unknown filter ${k.slice(0, 40)} (${allowed.join(', ')})`);
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalid(`Filters.${k} must be a list of strings`);
+  }
+  return filters as Record<string, string[]>;
+}
+
 export function page<T>(items: T[], input: Record<string, unknown>, max: number): { items: T[]; next?: string } {
   const size = maxResults(input, max);
   const tok = str(input, 'NextToken', { max: 256 });
