@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "strongroom_pkcs11.h"
+#include "load_module.h"
 
 static CK_FUNCTION_LIST_PTR f;
 static int failures;
@@ -32,14 +33,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: misuse LIB PIN\n");
     return 2;
   }
-  void *lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-  if (!lib) {
-    fprintf(stderr, "dlopen: %s\n", dlerror());
-    return 2;
-  }
-  CK_C_GetFunctionList gfl;
-  *(void **)&gfl = dlsym(lib, "C_GetFunctionList");
-  if (!gfl || gfl(&f) != CKR_OK) return 2;
+  f = load_module(argv[1]);
+  if (!f) return 2;
   const char *pin = argv[2];
   char detail[160];
   CK_RV rv;

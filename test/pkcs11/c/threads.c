@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "strongroom_pkcs11.h"
+#include "load_module.h"
 
 static CK_FUNCTION_LIST_PTR f;
 static const char *pin;
@@ -138,14 +139,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: threads LIB PIN SECONDS [THREADS]\n");
     return 2;
   }
-  void *lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-  if (!lib) {
-    fprintf(stderr, "dlopen: %s\n", dlerror());
-    return 2;
-  }
-  CK_C_GetFunctionList gfl;
-  *(void **)&gfl = dlsym(lib, "C_GetFunctionList");
-  if (!gfl || gfl(&f) != CKR_OK) return 2;
+  f = load_module(argv[1]);
+  if (!f) return 2;
   pin = argv[2];
   double seconds = atof(argv[3]);
   int nthreads = argc > 4 ? atoi(argv[4]) : 16;
