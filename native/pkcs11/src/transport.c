@@ -1,12 +1,17 @@
 /*
- * transport.c: the library's global state and its single connection to the client daemon
- * (docs/pkcs11-daemon-protocol.md, "Finding and starting the daemon").
+ * transport.c: the library's global state and its pool of connections to the client daemon
+ * (docs/pkcs11-daemon-protocol.md, "Finding and starting the daemon" and "Connections").
  *
- * Locking: the application's mutex callbacks when it passes them without CKF_OS_LOCKING_OK,
- * otherwise a pthread mutex; one request/response exchange at a time per process. Fork: the pid
- * is recorded at connect and a child opens its own connection (never writes on the parent's).
- * Must never create threads (CKF_LIBRARY_CANT_CREATE_OS_THREADS is always honoured), never raise
- * SIGPIPE in the application, and never leave a zombie behind when it starts the daemon.
+ * Each call borrows an idle connection from the pool (or opens one) and returns it after its one
+ * request/response exchange, so threads never wait for each other's round trips: N threads in
+ * calls use N sockets. Every connection says which library instance it belongs to (a random id
+ * made at C_Initialize), so the daemon keeps one set of sessions and one login per instance.
+ * Locking: the pool is guarded by the application's mutex callbacks when it passes them without
+ * CKF_OS_LOCKING_OK, otherwise by a pthread mutex; neither is held across I/O. Fork: the pid is
+ * recorded with the pool and a child closes its copies of the parent's sockets and starts a new
+ * instance (never writes on the parent's). Must never create threads
+ * (CKF_LIBRARY_CANT_CREATE_OS_THREADS is always honoured), never raise SIGPIPE in the
+ * application, and never leave a zombie behind when it starts the daemon.
  */
 #define _XOPEN_SOURCE 700
 
@@ -37,9 +42,13 @@
 #define SR_MAX_RESPONSE (256u * 1024u * 1024u)
 #define SR_START_TIMEOUT_MS 10000L
 #define SR_MAX_ARGS 64
+#define SR_POOL_MAX 64   /* idle connections kept; more threads than this open and close their own */
+#define SR_CONN_MAX 1024 /* connections open at once (idle or in a call) */
+#define SR_INSTANCE_LEN 16
 
-static pthread_mutex_t g_state = PTHREAD_MUTEX_INITIALIZER; /* guards g_initialized & co */
-static pthread_mutex_t g_io = PTHREAD_MUTEX_INITIALIZER;    /* one exchange at a time */
+static pthread_mutex_t g_state = PTHREAD_MUTEX_INITIALIZER;   /* guards g_initialized & co */
+static pthread_mutex_t g_io = PTHREAD_MUTEX_INITIALIZER;      /* guards the pool (never held across I/O) */
+static pthread_mutex_t g_connect = PTHREAD_MUTEX_INITIALIZER; /* one thread at a time starts the daemon */
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 static int g_initialized;
@@ -49,12 +58,20 @@ static int g_use_app_locks;
 static CK_C_INITIALIZE_ARGS g_app;
 static void *g_app_mutex;
 
-static int g_fd = -1;
-static pid_t g_fd_pid;
+/* The pool: every open connection of this process (g_all), the idle ones among them (g_idle),
+ * the pid they belong to, and a generation bumped by C_Finalize so that connections in use then
+ * are closed rather than returned. */
+static int g_all[SR_CONN_MAX];
+static int g_all_n;
+static int g_idle[SR_POOL_MAX];
+static int g_idle_n;
+static pid_t g_pool_pid;
+static unsigned long g_gen;
+static unsigned char g_instance[SR_INSTANCE_LEN];
 
-/* pthread_atfork: the thread that forks holds both mutexes across fork() so that the child
+/* pthread_atfork: the thread that forks holds all three mutexes across fork() so that the child
  * never inherits a mutex locked by a thread it does not have. Our own fork (starting the daemon)
- * happens with g_io held, so the handlers skip it. */
+ * happens with g_connect held, so the handlers skip it. */
 static volatile int g_spawning;
 static pthread_t g_spawner;
 static int g_atfork_held;
@@ -66,6 +83,7 @@ static void sr_debug(const char *what, const char *detail) {
 
 static void atfork_prepare(void) {
   if (g_spawning && pthread_equal(g_spawner, pthread_self())) return;
+  pthread_mutex_lock(&g_connect);
   pthread_mutex_lock(&g_state);
   pthread_mutex_lock(&g_io);
   g_atfork_held = 1;
@@ -76,9 +94,62 @@ static void atfork_release(void) {
   g_atfork_held = 0;
   pthread_mutex_unlock(&g_io);
   pthread_mutex_unlock(&g_state);
+  pthread_mutex_unlock(&g_connect);
 }
 
 static void sr_once(void) { pthread_atfork(atfork_prepare, atfork_release, atfork_release); }
+
+/* ---- The pool's bookkeeping (callers hold g_io, or are the only thread: C_Initialize) ---- */
+
+static void all_add(int fd) {
+  if (g_all_n < SR_CONN_MAX) g_all[g_all_n++] = fd;
+}
+
+static void all_remove(int fd) {
+  for (int i = 0; i < g_all_n; i++)
+    if (g_all[i] == fd) {
+      g_all[i] = g_all[--g_all_n];
+      return;
+    }
+}
+
+/* A fresh instance id: the daemon keeps sessions and login per instance. From /dev/urandom;
+ * failing that, the pid, the clock and an address (the id is a name, not a secret: the socket's
+ * directory is the owner's alone). */
+static void new_instance(void) {
+  int ok = 0;
+  int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    size_t got = 0;
+    while (got < SR_INSTANCE_LEN) {
+      ssize_t r = read(fd, g_instance + got, SR_INSTANCE_LEN - got);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      got += (size_t)r;
+    }
+    ok = got == SR_INSTANCE_LEN;
+    close(fd);
+  }
+  if (!ok) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t a = (uint64_t)getpid() ^ ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)(uintptr_t)&ts;
+    uint64_t b = (uint64_t)ts.tv_sec ^ ((uint64_t)(uintptr_t)g_instance << 7);
+    memcpy(g_instance, &a, 8);
+    memcpy(g_instance + 8, &b, 8);
+  }
+}
+
+/* In a child after fork(): every connection is the parent's. Close our copies (the parent's stay
+ * open), forget them, and become a new instance. */
+static void forget_inherited(void) {
+  for (int i = 0; i < g_all_n; i++) close(g_all[i]);
+  g_all_n = 0;
+  g_idle_n = 0;
+  g_gen++;
+  g_pool_pid = getpid();
+  new_instance();
+}
 
 /* ---- C_Initialize / C_Finalize ---- */
 
@@ -102,9 +173,8 @@ CK_RV sr_initialize(const CK_C_INITIALIZE_ARGS *args) {
       return CKR_CRYPTOKI_ALREADY_INITIALIZED;
     }
     /* A child after fork() calling C_Initialize again, as the specification asks: forget the
-     * parent's connection (close our copy only) and its mutex object. */
-    if (g_fd >= 0) close(g_fd);
-    g_fd = -1;
+     * parent's connections (close our copies only) and its mutex object. */
+    forget_inherited();
     g_use_app_locks = 0;
     g_app_mutex = NULL;
   }
@@ -122,6 +192,8 @@ CK_RV sr_initialize(const CK_C_INITIALIZE_ARGS *args) {
   g_flags = flags;
   g_initialized = 1;
   g_init_pid = getpid();
+  g_pool_pid = getpid();
+  new_instance();
   pthread_mutex_unlock(&g_state);
   return CKR_OK;
 }
@@ -170,35 +242,24 @@ static int read_all(int fd, unsigned char *p, size_t n) {
   return 0;
 }
 
-static void drop_connection(void) {
-  if (g_fd >= 0) close(g_fd);
-  g_fd = -1;
-}
-
-/* One frame out, one frame in. On failure the connection is dropped (framing is lost). */
-static CK_RV exchange(const sr_buf *req, sr_reply *rep) {
+/* One frame out, one frame in on fd. On failure the caller closes fd (framing is lost). */
+static CK_RV exchange(int fd, const sr_buf *req, sr_reply *rep) {
   unsigned char hdr[4];
   memset(rep, 0, sizeof *rep);
-  if (write_all(g_fd, req->p, req->len) != 0 || read_all(g_fd, hdr, 4) != 0) {
+  if (write_all(fd, req->p, req->len) != 0 || read_all(fd, hdr, 4) != 0) {
     sr_debug("daemon connection lost", strerror(errno));
-    drop_connection();
     return CKR_DEVICE_ERROR;
   }
   uint32_t len = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
   if (len < 8 || len > SR_MAX_RESPONSE) {
     sr_debug("malformed response frame", NULL);
-    drop_connection();
     return CKR_DEVICE_ERROR;
   }
   unsigned char *frame = malloc(len);
-  if (!frame) {
-    drop_connection(); /* cannot skip the frame without reading it */
-    return CKR_HOST_MEMORY;
-  }
-  if (read_all(g_fd, frame, len) != 0) {
+  if (!frame) return CKR_HOST_MEMORY; /* cannot skip the frame without reading it: fd is lost */
+  if (read_all(fd, frame, len) != 0) {
     free(frame);
     sr_debug("daemon connection lost", NULL);
-    drop_connection();
     return CKR_DEVICE_ERROR;
   }
   sr_rd head = {frame, len, 0, 0};
@@ -376,19 +437,18 @@ static long now_ms(void) {
   return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* Connected, with the daemon told about C_Initialize (fn 1, U64 flags) on this connection. */
-static CK_RV ensure_connected(void) {
-  if (g_fd >= 0 && g_fd_pid == getpid()) return CKR_OK;
-  if (g_fd >= 0) { /* inherited across fork(): the parent's connection, never ours to use */
-    close(g_fd);
-    g_fd = -1;
-  }
+/* Connects to the daemon, starting it when nobody answers (one thread at a time: the others
+ * wait and then find it running). Returns the socket or -1. */
+static int connect_daemon(void) {
   char config[PATH_MAX], sock[PATH_MAX];
   if (resolve_paths(config, sizeof config, sock, sizeof sock) != 0) {
     sr_debug("configuration or socket path too long", NULL);
-    return CKR_DEVICE_ERROR;
+    return -1;
   }
   int fd = connect_once(sock);
+  if (fd >= 0) return fd;
+  pthread_mutex_lock(&g_connect);
+  fd = connect_once(sock);
   if (fd < 0) {
     sr_debug("starting the client daemon for", sock);
     if (spawn_daemon(config, sock) == 0) {
@@ -401,35 +461,90 @@ static CK_RV ensure_connected(void) {
       }
     }
   }
-  if (fd < 0) {
-    sr_debug("cannot reach the client daemon at", sock);
-    return CKR_DEVICE_ERROR;
-  }
-  g_fd = fd;
-  g_fd_pid = getpid();
+  pthread_mutex_unlock(&g_connect);
+  if (fd < 0) sr_debug("cannot reach the client daemon at", sock);
+  return fd;
+}
 
+/* A new connection, introduced to the daemon (fn 1: U64 flags, BYTES instance id) so that it
+ * joins this instance's sessions. Returns CKR_OK with *out set, or the failure. */
+static CK_RV open_connection(const unsigned char instance[SR_INSTANCE_LEN], int *out) {
+  int fd = connect_daemon();
+  if (fd < 0) return CKR_DEVICE_ERROR;
   sr_buf hello;
   sr_begin(&hello, SR_FN_INITIALIZE);
   sr_put_u64(&hello, g_flags);
+  sr_put_bytes(&hello, instance, SR_INSTANCE_LEN);
   if (hello.err != CKR_OK) {
     sr_buf_free(&hello);
-    drop_connection();
+    close(fd);
     return CKR_HOST_MEMORY;
   }
   uint32_t rest = (uint32_t)(hello.len - 4);
   for (int i = 0; i < 4; i++) hello.p[i] = (unsigned char)(rest >> (8 * i));
   sr_reply rep;
-  CK_RV rv = exchange(&hello, &rep);
+  CK_RV rv = exchange(fd, &hello, &rep);
   sr_buf_free(&hello);
-  if (rv != CKR_OK) return rv;
+  if (rv != CKR_OK) {
+    close(fd);
+    return rv;
+  }
   CK_RV drv = rep.rv;
   sr_reply_free(&rep);
   if (drv != CKR_OK && drv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
     sr_debug("the daemon refused C_Initialize", NULL);
-    drop_connection();
+    close(fd);
     return drv;
   }
+  *out = fd;
   return CKR_OK;
+}
+
+/* Borrows a connection: an idle one, or a new one. *gen receives the pool's generation. */
+static CK_RV borrow(int *out, unsigned long *gen) {
+  unsigned char instance[SR_INSTANCE_LEN];
+  CK_RV rv = io_lock();
+  if (rv != CKR_OK) return rv;
+  if (g_pool_pid != getpid()) forget_inherited(); /* forked without C_Initialize: ours start now */
+  *gen = g_gen;
+  int fd = g_idle_n > 0 ? g_idle[--g_idle_n] : -1;
+  memcpy(instance, g_instance, sizeof instance);
+  io_unlock();
+  if (fd >= 0) {
+    *out = fd;
+    return CKR_OK;
+  }
+  rv = open_connection(instance, &fd);
+  if (rv != CKR_OK) return rv;
+  if (io_lock() != CKR_OK) {
+    close(fd);
+    return CKR_FUNCTION_FAILED;
+  }
+  if (*gen != g_gen || g_all_n >= SR_CONN_MAX) { /* finalized or forked meanwhile, or too many */
+    io_unlock();
+    close(fd);
+    return *gen != g_gen ? CKR_CRYPTOKI_NOT_INITIALIZED : CKR_DEVICE_MEMORY;
+  }
+  all_add(fd);
+  io_unlock();
+  *out = fd;
+  return CKR_OK;
+}
+
+/* Returns a borrowed connection to the pool, or closes it when it failed, when C_Finalize (or a
+ * fork) came in between, or when the pool is full. */
+static void give_back(int fd, unsigned long gen, int failed) {
+  int keep = 0;
+  if (io_lock() == CKR_OK) {
+    if (!failed && gen == g_gen && g_pool_pid == getpid() && g_idle_n < SR_POOL_MAX) {
+      g_idle[g_idle_n++] = fd;
+      keep = 1;
+    } else if (gen == g_gen) {
+      all_remove(fd);
+    }
+    io_unlock();
+  }
+  if (!keep) close(fd);
 }
 
 CK_RV sr_call(sr_buf *req, sr_reply *rep) {
@@ -441,11 +556,12 @@ CK_RV sr_call(sr_buf *req, sr_reply *rep) {
   }
   uint32_t rest = (uint32_t)(req->len - 4);
   for (int i = 0; i < 4; i++) req->p[i] = (unsigned char)(rest >> (8 * i));
-  CK_RV rv = io_lock();
+  int fd;
+  unsigned long gen;
+  CK_RV rv = borrow(&fd, &gen);
   if (rv == CKR_OK) {
-    rv = ensure_connected();
-    if (rv == CKR_OK) rv = exchange(req, rep);
-    io_unlock();
+    rv = exchange(fd, req, rep);
+    give_back(fd, gen, rv != CKR_OK);
   }
   sr_buf_free(req);
   return rv;
@@ -458,17 +574,29 @@ CK_RV sr_finalize(void) {
     return CKR_CRYPTOKI_NOT_INITIALIZED;
   }
   if (io_lock() == CKR_OK) {
-    if (g_fd >= 0 && g_fd_pid == getpid()) {
+    if (g_pool_pid != getpid()) forget_inherited();
+    /* Tell the daemon on one idle connection: it ends every session of this instance. */
+    if (g_idle_n > 0) {
+      int fd = g_idle[g_idle_n - 1];
       sr_buf bye;
       sr_reply rep;
       sr_begin(&bye, SR_FN_FINALIZE);
       if (bye.err == CKR_OK) {
         bye.p[0] = 4; /* rest = the u32 function number */
-        if (exchange(&bye, &rep) == CKR_OK) sr_reply_free(&rep);
+        if (exchange(fd, &bye, &rep) == CKR_OK) sr_reply_free(&rep);
       }
       sr_buf_free(&bye);
     }
-    drop_connection();
+    /* Idle connections close now; connections still in a call (an application calling
+     * C_Finalize while other threads call in: the specification leaves it undefined) close
+     * when their call returns, since the generation moves on. */
+    for (int i = 0; i < g_idle_n; i++) {
+      all_remove(g_idle[i]);
+      close(g_idle[i]);
+    }
+    g_idle_n = 0;
+    g_all_n = 0;
+    g_gen++;
     io_unlock();
   }
   if (g_use_app_locks && g_init_pid == getpid()) g_app.DestroyMutex(g_app_mutex);

@@ -115,7 +115,7 @@ const OBJECT_42 = new Map([[3n, Buffer.from('hello')], [0n, Buffer.from([4, 0, 0
 function handle(fn, r, entry) {
   const ok = () => new Writer().frame(CKR.OK);
   switch (NAMES[fn - 1]) {
-    case 'C_Initialize': entry.flags = r.u64(); r.end(); return ok();
+    case 'C_Initialize': entry.flags = r.u64(); entry.instance = r.bytes().toString('hex'); r.end(); return ok();
     case 'C_Finalize': r.end(); return ok();
     case 'C_GetSlotList': entry.tokenPresent = r.u64(); entry.out = r.out(); r.end(); return listReply(entry.out, [1n]);
     case 'C_GetSlotInfo': {
