@@ -2,10 +2,12 @@
 // process loads libstrongroom-pkcs11.so with pkcs11js against a real one-HSM cluster, as an
 // application would, and checks each result with node:crypto: the slot and the token named after
 // the cluster, a wrong PIN (CKR_PIN_INCORRECT), login as "user:password", an AES-256 key and an EC
-// P-256 key pair made in the HSM, an AES-GCM round trip with a caller IV, AES-GCM under an
-// imported known key opened by node:crypto (and node:crypto's ciphertext opened in the HSM), an
-// ECDSA signature verified by node:crypto against CKA_EC_POINT, objects found by label,
-// C_Finalize. The library starts the client daemon itself; the suite stops it by the pid it wrote.
+// P-256 key pair made in the HSM, AES-GCM round trips (a caller IV used as given; a zeroed 12-byte
+// IV buffer, into which the library writes the IV the HSM picked), AES-GCM under an imported known
+// key opened by node:crypto (and node:crypto's ciphertext opened in the HSM), the vendor
+// CKM_CLOUDHSM_AES_GCM (IV prepended), an ECDSA signature verified by node:crypto against
+// CKA_EC_POINT, objects found by label, C_Finalize. The library starts the client daemon itself;
+// the suite stops it by the pid it wrote.
 
 import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,6 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODULE, PIN, startP11Cluster, type P11Cluster } from './p11-cluster.js';
 
 const P256_OID = Buffer.from('06082a8648ce3d030107', 'hex');
+/** CloudHSM's vendor AES-GCM (the HSM picks the IV and prepends it), as Strongroom numbers it. */
+const CKM_CLOUDHSM_AES_GCM = 0x80000004;
 
 /** The raw point from CKA_EC_POINT (a DER OCTET STRING around 04||x||y) as a node:crypto key. */
 function ecPublicKey(ecPoint: Buffer): crypto.KeyObject {
@@ -43,16 +47,16 @@ describe('pkcs11js against the cluster', () => {
   const message = Buffer.from('sealed in the cluster, opened by node:crypto');
   const aad = Buffer.from('header');
 
-  const gcm = (iv: Buffer): pkcs11js.Mechanism => {
+  const gcm = (iv: Buffer, mechanism = pkcs11js.CKM_AES_GCM): pkcs11js.Mechanism => {
     const parameter: pkcs11js.AesGCM = { type: pkcs11js.CK_PARAMS_AES_GCM_v240, iv, aad, ivBits: iv.length * 8, tagBits: 128 };
-    return { mechanism: pkcs11js.CKM_AES_GCM, parameter };
+    return { mechanism, parameter };
   };
-  const encrypt = (key: Buffer, iv: Buffer, data: Buffer): Buffer => {
-    mod.C_EncryptInit(session, gcm(iv), key);
-    return Buffer.from(mod.C_Encrypt(session, data, Buffer.alloc(data.length + 16)));
+  const encrypt = (key: Buffer, iv: Buffer, data: Buffer, mechanism?: number): Buffer => {
+    mod.C_EncryptInit(session, gcm(iv, mechanism), key);
+    return Buffer.from(mod.C_Encrypt(session, data, Buffer.alloc(data.length + 32)));
   };
-  const decrypt = (key: Buffer, iv: Buffer, data: Buffer): Buffer => {
-    mod.C_DecryptInit(session, gcm(iv), key);
+  const decrypt = (key: Buffer, iv: Buffer, data: Buffer, mechanism?: number): Buffer => {
+    mod.C_DecryptInit(session, gcm(iv, mechanism), key);
     return Buffer.from(mod.C_Decrypt(session, data, Buffer.alloc(data.length)));
   };
 
@@ -157,6 +161,16 @@ describe('pkcs11js against the cluster', () => {
     expect(() => decrypt(aes, iv, tampered)).toThrow(/CKR_ENCRYPTED_DATA_INVALID/);
   });
 
+  it('AES-GCM with a zeroed IV buffer: the HSM picks the IV and the library writes it into the buffer', () => {
+    const iv = Buffer.alloc(12);
+    const ct = encrypt(aes, iv, message);
+    expect(iv.equals(Buffer.alloc(12))).toBe(false);
+    expect(decrypt(aes, iv, ct)).toEqual(message);
+    const again = Buffer.alloc(12);
+    encrypt(aes, again, message);
+    expect(again.equals(iv)).toBe(false);
+  });
+
   it('AES-GCM under an imported known key: node:crypto opens the HSM ciphertext and the HSM opens node:crypto\'s', () => {
     const known = crypto.randomBytes(32);
     const imported = mod.C_CreateObject(session, [
@@ -168,10 +182,16 @@ describe('pkcs11js against the cluster', () => {
       { type: pkcs11js.CKA_ENCRYPT, value: true },
       { type: pkcs11js.CKA_DECRYPT, value: true },
     ]);
-    for (const iv of [crypto.randomBytes(12)]) {
+    for (const iv of [crypto.randomBytes(12), Buffer.alloc(12)]) {
       const ct = encrypt(imported, iv, message);
       expect(gcmOpen(known, iv, aad, ct)).toEqual(message);
     }
+    // CKM_CLOUDHSM_AES_GCM: iv(12) || ciphertext || tag; pIv stays empty, a caller IV is refused.
+    const vendor = encrypt(imported, Buffer.alloc(0), message, CKM_CLOUDHSM_AES_GCM);
+    expect(vendor.length).toBe(12 + message.length + 16);
+    expect(gcmOpen(known, vendor.subarray(0, 12), aad, vendor.subarray(12))).toEqual(message);
+    expect(decrypt(imported, Buffer.alloc(0), vendor, CKM_CLOUDHSM_AES_GCM)).toEqual(message);
+    expect(() => mod.C_EncryptInit(session, gcm(crypto.randomBytes(12), CKM_CLOUDHSM_AES_GCM), imported)).toThrow(/CKR_MECHANISM_PARAM_INVALID/);
     const iv = crypto.randomBytes(12);
     const c = crypto.createCipheriv('aes-256-gcm', known, iv);
     c.setAAD(aad);
