@@ -16,8 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODULE, PIN, startP11Cluster, type P11Cluster } from './p11-cluster.js';
 
 const P256_OID = Buffer.from('06082a8648ce3d030107', 'hex');
-/** CloudHSM's vendor AES-GCM (the HSM picks the IV and prepends it), as Strongroom numbers it. */
-const CKM_CLOUDHSM_AES_GCM = 0x80000004;
+/** CloudHSM's vendor AES-GCM (the HSM picks the IV and prepends it): CKM_VENDOR_DEFINED | CKM_AES_GCM. */
+const CKM_CLOUDHSM_AES_GCM = 0x80001087;
 
 /** The raw point from CKA_EC_POINT (a DER OCTET STRING around 04||x||y) as a node:crypto key. */
 function ecPublicKey(ecPoint: Buffer): crypto.KeyObject {
