@@ -132,8 +132,40 @@ function checkKeyFits(name: string, kind: CryptoKind, cls: string, keyType: stri
   }
 }
 
-/** C_EncryptInit, C_DecryptInit, C_SignInit, C_VerifyInit, C_DigestInit. */
-export async function init(conn: Connection, session: number, kind: CryptoKind, mech: Mech, keyHandle?: number): Promise<void> {
+/** The IV length CloudHSM's library writes back through CK_GCM_PARAMS.pIv. */
+const HSM_GCM_IV_BYTES = 12;
+
+/**
+ * The AES-GCM IV rules (docs/pkcs11-daemon-protocol.md, "AES-GCM IVs"). Pure check; true when the
+ * HSM is to pick the IV of this C_EncryptInit and the library is to write it back into pIv.
+ * - CKM_AES_GCM: a caller IV is used as given (PKCS#11 v2.40); a 12-byte all-zero pIv asks the
+ *   HSM for a fresh IV (CloudHSM's library zeroes pIv and fills it with the HSM's IV); no IV at
+ *   all is refused, since nobody could decrypt the result.
+ * - CKM_CLOUDHSM_AES_GCM: the HSM picks the IV and prepends it to the output; pIv is NULL (an
+ *   all-zero buffer is tolerated), any other IV is refused.
+ */
+function hsmGeneratesGcmIv(name: string, kind: CryptoKind, m: Mech): boolean {
+  if (kind !== 'encrypt' && kind !== 'decrypt') return false;
+  if (name !== 'CKM_AES_GCM' && name !== 'CKM_CLOUDHSM_AES_GCM') return false;
+  const iv = m.kind === 2 ? (m.iv ?? Buffer.alloc(0)) : Buffer.alloc(0);
+  const zero = iv.every((b) => b === 0);
+  if (name === 'CKM_CLOUDHSM_AES_GCM') {
+    if (!zero) paramInvalid(name, 'the HSM picks the IV and prepends it to the output: pIv must be NULL');
+    return false;
+  }
+  if (m.kind !== 2) paramInvalid(name, 'takes CK_GCM_PARAMS');
+  if (iv.length === 0) {
+    paramInvalid(name, kind === 'decrypt' ? 'the IV is required to decrypt' : 'pIv must hold the IV, or 12 zero bytes for an IV the HSM picks and writes back');
+  }
+  return kind === 'encrypt' && iv.length === HSM_GCM_IV_BYTES && zero;
+}
+
+/**
+ * C_EncryptInit, C_DecryptInit, C_SignInit, C_VerifyInit, C_DigestInit. Returns the IV the HSM
+ * picked when the library must write one back into CK_GCM_PARAMS.pIv (CKM_AES_GCM encrypt with a
+ * zeroed 12-byte pIv), else undefined.
+ */
+export async function init(conn: Connection, session: number, kind: CryptoKind, mech: Mech, keyHandle?: number): Promise<Buffer | undefined> {
   const s = conn.session(session);
   if (s.ops[kind]) fail('CKR_OPERATION_ACTIVE', `a ${kind} operation is already active in this session`);
   conn.requireLogin();
@@ -145,14 +177,24 @@ export async function init(conn: Connection, session: number, kind: CryptoKind, 
     if (info.attrs[USAGE[kind]] !== true) fail('CKR_KEY_FUNCTION_NOT_PERMITTED', `the key does not allow ${kind} (CKA_${kind.toUpperCase()} is false)`);
     const name = mechName(mech.type);
     const params = mechParams(mech, name);
+    const hsmIv = hsmGeneratesGcmIv(name, kind, mech);
     checkKeyFits(name, kind, info.cls, String(info.attrs['key-type']));
     ref = e.ref;
+    let iv: Buffer | undefined;
+    if (hsmIv) {
+      // From the HSM's generator, fresh for this operation; the operation encrypts once with it.
+      const c = await conn.client();
+      iv = Buffer.from((await c.call('crypto.random', { length: HSM_GCM_IV_BYTES })).data, 'base64');
+      if (iv.length !== HSM_GCM_IV_BYTES) throw new P11Error('CKR_DEVICE_ERROR', `the HSM returned ${iv.length} random bytes, not ${HSM_GCM_IV_BYTES}`);
+      params.iv = iv.toString('base64');
+    }
     s.ops[kind] = { mech: name, params, ref, parts: [], length: 0, multi: false, kept: undefined };
-    return;
+    return iv;
   }
   const name = mechName(mech.type);
   if (mechFamily(name) !== 'none') fail('CKR_MECHANISM_INVALID', `${name} is not a digest`);
   s.ops.digest = { mech: name, params: mechParams(mech, name), ref, parts: [], length: 0, multi: false, kept: undefined };
+  return undefined;
 }
 
 function active(s: Session, kind: CryptoKind): CryptoOp {

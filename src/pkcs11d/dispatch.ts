@@ -283,8 +283,9 @@ async function initOp(conn: Connection, r: Reader, kind: 'encrypt' | 'decrypt' |
   const m = r.mech();
   const key = r.u64();
   r.end();
-  await crypto.init(conn, s, kind, m, key);
-  return OK;
+  // C_EncryptInit answers BYTES iv when the HSM picked an AES-GCM IV for the library to write back.
+  const iv = await crypto.init(conn, s, kind, m, key);
+  return iv ? { rv: 'CKR_OK', body: new Writer().bytes(iv).done() } : OK;
 }
 
 async function singleOp(conn: Connection, r: Reader, kind: 'encrypt' | 'decrypt' | 'sign' | 'digest'): Promise<Reply> {

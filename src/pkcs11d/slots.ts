@@ -67,10 +67,10 @@ export const MECHANISMS: Readonly<Record<string, MechFact>> = {
   CKM_AES_CMAC: { value: 0x108a, family: 'aes' },
   CKM_AES_KEY_WRAP: { value: 0x2109, family: 'aes' },
   CKM_AES_KEY_WRAP_PAD: { value: 0x210a, family: 'aes' },
-  CKM_CLOUDHSM_AES_KEY_WRAP_NO_PAD: { value: 0x80000001, family: 'aes' },
-  CKM_CLOUDHSM_AES_KEY_WRAP_PKCS5_PAD: { value: 0x80000002, family: 'aes' },
-  CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD: { value: 0x80000003, family: 'aes' },
-  CKM_CLOUDHSM_AES_GCM: { value: 0x80000004, family: 'aes' },
+  CKM_CLOUDHSM_AES_KEY_WRAP_NO_PAD: { value: 0x80002109, family: 'aes' },
+  CKM_CLOUDHSM_AES_KEY_WRAP_PKCS5_PAD: { value: 0x8000210a, family: 'aes' },
+  CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD: { value: 0x8000216f, family: 'aes' },
+  CKM_CLOUDHSM_AES_GCM: { value: 0x80001087, family: 'aes' },
 };
 const NAME_OF = new Map<number, string>(Object.entries(MECHANISMS).map(([n, f]) => [f.value, n]));
 

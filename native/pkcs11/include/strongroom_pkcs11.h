@@ -446,11 +446,12 @@ typedef CK_RV (CK_PTR CK_NOTIFY)(CK_SESSION_HANDLE hSession, CK_NOTIFICATION eve
 #define CKM_AES_KEY_WRAP_PAD        0x0000210AUL
 #define CKM_VENDOR_DEFINED          0x80000000UL
 
-/* Strongroom's values for CloudHSM's vendor mechanisms (src/hsm/mechanisms/registry.ts). */
-#define CKM_CLOUDHSM_AES_KEY_WRAP_NO_PAD    (CKM_VENDOR_DEFINED | 0x1UL)
-#define CKM_CLOUDHSM_AES_KEY_WRAP_PKCS5_PAD (CKM_VENDOR_DEFINED | 0x2UL)
-#define CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD  (CKM_VENDOR_DEFINED | 0x3UL)
-#define CKM_CLOUDHSM_AES_GCM                (CKM_VENDOR_DEFINED | 0x4UL)
+/* CloudHSM's vendor mechanisms, with the values of its cloudhsm_pkcs11_vendor_defs.h, so programs
+ * built against either header agree (src/hsm/mechanisms/registry.ts). */
+#define CKM_CLOUDHSM_AES_KEY_WRAP_NO_PAD    (CKM_VENDOR_DEFINED | CKM_AES_KEY_WRAP)
+#define CKM_CLOUDHSM_AES_KEY_WRAP_PKCS5_PAD (CKM_VENDOR_DEFINED | CKM_AES_KEY_WRAP_PAD)
+#define CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD  (CKM_VENDOR_DEFINED | 0x0000216FUL)
+#define CKM_CLOUDHSM_AES_GCM                (CKM_VENDOR_DEFINED | CKM_AES_GCM)
 
 /* MGFs, OAEP sources, EC KDFs. */
 #define CKG_MGF1_SHA1       0x00000001UL

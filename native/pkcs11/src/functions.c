@@ -521,6 +521,31 @@ CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE hSession) { return call_with_u64(FN_C
 
 /* ---- Cryptographic operations (§5.8–5.12) ---- */
 
+/*
+ * C_EncryptInit's reply: empty, or BYTES iv when the HSM picked the AES-GCM IV (CKM_AES_GCM with a
+ * zeroed 12-byte pIv, as CloudHSM's library does). The IV is written into the caller's pIv, and
+ * only when it is a CK_GCM_PARAMS whose ulIvLen is exactly the IV's length.
+ */
+static CK_RV call_init_iv(sr_buf *b, CK_MECHANISM_PTR m) {
+  sr_reply r;
+  CK_RV rv = sr_call(b, &r);
+  if (rv != CKR_OK) return rv;
+  rv = r.rv;
+  if (rv == CKR_OK && r.rd.pos < r.rd.len) {
+    size_t n = 0;
+    const unsigned char *iv = sr_get_bytes(&r.rd, &n);
+    CK_GCM_PARAMS *g = (m->mechanism == CKM_AES_GCM && m->pParameter != NULL && m->ulParameterLen == sizeof(CK_GCM_PARAMS))
+                           ? (CK_GCM_PARAMS *)m->pParameter
+                           : NULL;
+    if (r.rd.bad || r.rd.pos != r.rd.len || g == NULL || g->pIv == NULL || n == 0 || n != g->ulIvLen)
+      rv = CKR_DEVICE_ERROR;
+    else
+      memcpy(g->pIv, iv, n);
+  }
+  sr_reply_free(&r);
+  return rv;
+}
+
 /* *Init: U64 session, MECH, U64 key (with_key = 0 for C_DigestInit). */
 static CK_RV op_init(uint32_t fn, CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey,
                      int with_key) {
@@ -532,7 +557,7 @@ static CK_RV op_init(uint32_t fn, CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR p
   CK_RV rv = put_mech_or_fail(&b, pMechanism);
   if (rv != CKR_OK) return rv;
   if (with_key) sr_put_u64(&b, hKey);
-  return call_none(&b);
+  return fn == FN_C_EncryptInit ? call_init_iv(&b, pMechanism) : call_none(&b);
 }
 
 /* Single-part and update calls with output: U64 session, BYTES in, OUT. */

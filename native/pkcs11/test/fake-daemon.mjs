@@ -130,7 +130,7 @@ function handle(fn, r, entry) {
       for (const v of [UNAVAILABLE, 0, UNAVAILABLE, 0, 32, 7, UNAVAILABLE, UNAVAILABLE, UNAVAILABLE, UNAVAILABLE]) w.u64(v);
       return w.u64(0).u64(1).u64(0).u64(1).bytes(Buffer.from('2024010112000000')).frame(CKR.OK);
     }
-    case 'C_GetMechanismList': entry.slot = r.u64(); entry.out = r.out(); r.end(); return listReply(entry.out, [0x1087n, 0x250n, 0x80000004n]);
+    case 'C_GetMechanismList': entry.slot = r.u64(); entry.out = r.out(); r.end(); return listReply(entry.out, [0x1087n, 0x250n, 0x80001087n]);
     case 'C_GetMechanismInfo': entry.slot = r.u64(); entry.type = r.u64(); r.end(); return new Writer().u64(16).u64(32).u64(0x100 | 0x200 | 0x20000 | 0x40000).frame(CKR.OK);
     case 'C_OpenSession': entry.slot = r.u64(); entry.flags = r.u64(); r.end(); return new Writer().u64(7).frame(CKR.OK);
     case 'C_GetSessionInfo': entry.session = r.u64(); r.end(); return new Writer().u64(1).u64(3).u64(6).u64(0).frame(CKR.OK);

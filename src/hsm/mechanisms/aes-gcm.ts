@@ -1,5 +1,5 @@
 // AES-GCM: CKM_AES_GCM (encrypt/decrypt with a caller or HSM IV; wrap/unwrap with an HSM IV) and
-// CKM_CLOUDHSM_AES_GCM (CKM_VENDOR_DEFINED | 4 = 0x80000004: the HSM always picks the IV and
+// CKM_CLOUDHSM_AES_GCM (CKM_VENDOR_DEFINED | CKM_AES_GCM = 0x80001087: the HSM always picks the IV and
 // prepends it). Wire formats:
 //   CKM_AES_GCM encrypt       -> ciphertext || tag            (iv returned apart when generated)
 //   CKM_AES_GCM wrap          -> iv(12) || ciphertext || tag  (the HSM generates the IV)
@@ -106,7 +106,7 @@ export const aesGcmMechanisms: MechanismEntry[] = [
       openWithIv(key, wrapped, checkGcmParams(GCM, 'unwrap', params, true), 'CKR_WRAPPED_KEY_LEN_RANGE', 'CKR_WRAPPED_KEY_INVALID', GCM),
   },
   {
-    name: CLOUDHSM_GCM, value: 0x80000004, ...AES, fips: true, operations: ['encrypt', 'decrypt', 'wrap', 'unwrap'],
+    name: CLOUDHSM_GCM, value: 0x80001087, ...AES, fips: true, operations: ['encrypt', 'decrypt', 'wrap', 'unwrap'],
     checkParams: (op, params) => void checkGcmParams(CLOUDHSM_GCM, op, params, true),
     encrypt: (key, data, params) => ({ data: sealWithIv(key, data, checkGcmParams(CLOUDHSM_GCM, 'encrypt', params, true)) }),
     decrypt: (key, data, params) =>

@@ -1,11 +1,11 @@
 // AES key wrap on node:crypto's id-aesNNN-wrap (RFC 3394) and id-aesNNN-wrap-pad (RFC 5649) ciphers:
 //   CKM_AES_KEY_WRAP                     0x2109      RFC 3394, default IV A6A6A6A6A6A6A6A6
 //   CKM_AES_KEY_WRAP_PAD                 0x210a      RFC 5649 (KWP), default AIV prefix A65959A6
-//   CKM_CLOUDHSM_AES_KEY_WRAP_NO_PAD     0x80000001  = RFC 3394
-//   CKM_CLOUDHSM_AES_KEY_WRAP_PKCS5_PAD  0x80000002  PKCS#5 pad to a multiple of 8, then RFC 3394
-//   CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD   0x80000003  implemented as RFC 5649 (the project reference
+//   CKM_CLOUDHSM_AES_KEY_WRAP_NO_PAD     0x80002109  = RFC 3394
+//   CKM_CLOUDHSM_AES_KEY_WRAP_PKCS5_PAD  0x8000210a  PKCS#5 pad to a multiple of 8, then RFC 3394
+//   CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD   0x8000216f  implemented as RFC 5649 (the project reference
 //                                                    calls it "aes-zero-pad (RFC 5649)")
-// (vendor values are CKM_VENDOR_DEFINED 0x80000000 | n, our choice.) params.wrapIv overrides the
+// (vendor values as CloudHSM's cloudhsm_pkcs11_vendor_defs.h defines them.) params.wrapIv overrides the
 // IV (8 bytes for RFC 3394 forms, 4 for RFC 5649). Must never return a payload whose integrity
 // check failed, nor say which check failed.
 
@@ -107,7 +107,7 @@ function kwEntry(name: string, value: number, scheme: Scheme): MechanismEntry {
 export const aesKwMechanisms: MechanismEntry[] = [
   kwEntry('CKM_AES_KEY_WRAP', 0x2109, 'kw'),
   kwEntry('CKM_AES_KEY_WRAP_PAD', 0x210a, 'kwp'),
-  kwEntry('CKM_CLOUDHSM_AES_KEY_WRAP_NO_PAD', 0x80000001, 'kw'),
-  kwEntry('CKM_CLOUDHSM_AES_KEY_WRAP_PKCS5_PAD', 0x80000002, 'kw-pkcs5'),
-  kwEntry('CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD', 0x80000003, 'kwp'),
+  kwEntry('CKM_CLOUDHSM_AES_KEY_WRAP_NO_PAD', 0x80002109, 'kw'),
+  kwEntry('CKM_CLOUDHSM_AES_KEY_WRAP_PKCS5_PAD', 0x8000210a, 'kw-pkcs5'),
+  kwEntry('CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD', 0x8000216f, 'kwp'),
 ];

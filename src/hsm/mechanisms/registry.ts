@@ -1,9 +1,10 @@
 // The mechanism table: every mechanism the HSM offers, by PKCS#11 name, and the one place that
 // decides whether a mechanism may run an operation with a key (operation, FIPS mode, key type,
 // key class, key size). Dispatch, mechanism.list and the FIPS filter all read this table.
-// Vendor values (CKM_VENDOR_DEFINED 0x80000000 | n, our choice):
-//   0x80000001 CKM_CLOUDHSM_AES_KEY_WRAP_NO_PAD     0x80000002 CKM_CLOUDHSM_AES_KEY_WRAP_PKCS5_PAD
-//   0x80000003 CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD   0x80000004 CKM_CLOUDHSM_AES_GCM
+// Vendor values, as CloudHSM's cloudhsm_pkcs11_vendor_defs.h defines them (CKM_VENDOR_DEFINED
+// 0x80000000 | the standard mechanism, or | 0x216F for zero padding):
+//   0x80002109 CKM_CLOUDHSM_AES_KEY_WRAP_NO_PAD     0x8000210A CKM_CLOUDHSM_AES_KEY_WRAP_PKCS5_PAD
+//   0x8000216F CKM_CLOUDHSM_AES_KEY_WRAP_ZERO_PAD   0x80001087 CKM_CLOUDHSM_AES_GCM
 // Must never run crypto itself, nor hold state beyond the table (no singleton: defaultRegistry()
 // builds a fresh one per call).
 
