@@ -3,7 +3,9 @@
 // same harness against Debian's SoftHSMv2 (a token initialised in a temp dir) in the same run.
 // Prints a table of ops/s and p50/p99 per operation at 1 and 2 threads, the ratio to SoftHSMv2,
 // and issue 4's targets at 2 threads; writes the raw lines as JSON (--out FILE).
-// Options: --seconds N (per run, default 5), --ops a,b (subset), --out FILE.
+// Options: --seconds N (per run, default 5), --ops a,b (subset), --out FILE. Env BENCH_PROFILE=DIR
+// runs the HSM and the client daemon under --cpu-prof, writing their profiles to DIR/hsm and DIR/daemon
+// (summarise with `node dist/bench/profile.js FILE`).
 // Must never leave a process behind: the client daemon is killed by pid, the cluster stopped.
 
 import { spawnSync } from 'node:child_process';
@@ -87,14 +89,19 @@ async function main(): Promise<void> {
   const soft = runHarness(bin, SOFTHSM, '1234', seconds, 'softhsm2', ops, softEnv);
 
   process.stderr.write('bench:pkcs11: starting a one-HSM cluster…\n');
-  const bc = await startBenchCluster(join(work, 'cluster'), { subnetBase: `127.${60 + Math.floor(Math.random() * 100)}` });
+  const prof = process.env['BENCH_PROFILE'];
+  const bc = await startBenchCluster(join(work, 'cluster'), {
+    subnetBase: `127.${60 + Math.floor(Math.random() * 100)}`,
+    ...(prof ? { profileDir: join(resolve(prof), 'hsm') } : {}),
+  });
+  const daemonCmd = prof ? { STRONGROOM_DAEMON_CMD: `${process.execPath} --cpu-prof --cpu-prof-dir=${join(resolve(prof), 'daemon')} ${join(ROOT, 'dist', 'src', 'bin', 'strongroom.js')}` } : {};
   const socket = join(work, 'run', 'p11.sock');
   let ours: Row[] = [];
   try {
     bc.client.close();
     process.stderr.write(`bench:pkcs11: Strongroom, ${seconds} s per run…\n`);
     ours = runHarness(bin, LIB, `${BENCH_CU.username}:${BENCH_CU.password}`, seconds, 'strongroom', ops, {
-      ...process.env, STRONGROOM_CONFIG: bc.cluster.clientConfigPath, STRONGROOM_PKCS11_SOCKET: socket,
+      ...process.env, STRONGROOM_CONFIG: bc.cluster.clientConfigPath, STRONGROOM_PKCS11_SOCKET: socket, ...daemonCmd,
     });
   } finally {
     for (const pid of daemonPids(socket)) process.kill(pid, 'SIGTERM');
