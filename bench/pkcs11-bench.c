@@ -8,6 +8,7 @@
  *   ecdsa-p256     CKM_ECDSA_SHA256 over 32 bytes
  *   aes-gcm-1k     CKM_AES_GCM encrypt of 1 KiB, caller IV (12 bytes, a per-thread counter), 128-bit tag
  *   hmac-1k        CKM_SHA256_HMAC over 1 KiB
+ *   random-16      C_GenerateRandom of 16 bytes (one call, no Init: the cost of the path itself)
  * Prints one JSON line per (operation, threads): ops, ops/s, p50/p99 in microseconds, errors.
  * Built by bench/pkcs11.ts with the system cc; C99 + pthreads + libdl, nothing else. Never prints
  * key material or the PIN.
@@ -73,8 +74,8 @@ static void make_keys(CK_SESSION_HANDLE s) {
   CK(C_GenerateKey(s, &hg, ht, 6, &K_HMAC));
 }
 
-enum op { RSA, ECDSA, GCM, HMAC, NOPS };
-static const char *OP_NAME[NOPS] = {"rsa2048-sign", "ecdsa-p256-sign", "aes256-gcm-1k-encrypt", "hmac-sha256-1k"};
+enum op { RSA, ECDSA, GCM, HMAC, RANDOM, NOPS };
+static const char *OP_NAME[NOPS] = {"rsa2048-sign", "ecdsa-p256-sign", "aes256-gcm-1k-encrypt", "hmac-sha256-1k", "random-16"};
 
 typedef struct {
   enum op op;
@@ -113,7 +114,9 @@ static void *run(void *arg) {
   }
   for (double t0 = now(); t0 < w->deadline; t0 = now()) {
     CK_ULONG olen = sizeof out;
-    if (w->op == GCM) {
+    if (w->op == RANDOM) {
+      rv = F->C_GenerateRandom(s, out, 16);
+    } else if (w->op == GCM) {
       counter++;
       memcpy(iv + 4, &counter, sizeof counter); /* unique IV per thread and operation */
       rv = F->C_EncryptInit(s, &m, k);
@@ -184,7 +187,7 @@ static void measure(enum op op, int threads) {
   free(all);
   printf("{\"module\":\"%s\",\"op\":\"%s\",\"mechanism\":\"0x%lx\",\"threads\":%d,\"ops\":%zu,\"seconds\":%.3f,\"opsPerSec\":%.1f,"
          "\"p50us\":%.1f,\"p99us\":%.1f,\"errors\":%lu,\"firstError\":\"0x%lx\"}\n",
-         LABEL, OP_NAME[op], (unsigned long)(op == RSA ? CKM_SHA256_RSA_PKCS : op == ECDSA ? ECDSA_MECH : op == GCM ? CKM_AES_GCM : CKM_SHA256_HMAC), threads, total, elapsed, (double)total / elapsed, p50 * 1e6, p99 * 1e6, errors,
+         LABEL, OP_NAME[op], (unsigned long)(op == RSA ? CKM_SHA256_RSA_PKCS : op == ECDSA ? ECDSA_MECH : op == GCM ? CKM_AES_GCM : op == HMAC ? CKM_SHA256_HMAC : 0), threads, total, elapsed, (double)total / elapsed, p50 * 1e6, p99 * 1e6, errors,
          (unsigned long)first);
   fflush(stdout);
 }

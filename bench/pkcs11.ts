@@ -2,7 +2,8 @@
 // libstrongroom-pkcs11.so against a one-HSM cluster started with up() (bench/cluster.ts), and the
 // same harness against Debian's SoftHSMv2 (a token initialised in a temp dir) in the same run.
 // Prints a table of ops/s and p50/p99 per operation at 1 and 2 threads, the ratio to SoftHSMv2,
-// and issue 4's targets at 2 threads; writes the raw lines as JSON (--out FILE).
+// issue 4's targets at 2 threads, and the transport floor (bench/transport-floor.ts: the same
+// path with no work, the ceiling of any call); writes the raw lines as JSON (--out FILE).
 // Options: --seconds N (per run, default 5), --ops a,b (subset), --out FILE. Env BENCH_PROFILE=DIR
 // runs the HSM and the client daemon under --cpu-prof, writing their profiles to DIR/hsm and DIR/daemon
 // (summarise with `node dist/bench/profile.js FILE`).
@@ -15,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BENCH_CU, startBenchCluster } from './cluster.js';
+import { measureTransportFloor, type FloorRow } from './transport-floor.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SOURCE = join(ROOT, 'bench', 'pkcs11-bench.c');
@@ -88,6 +90,10 @@ async function main(): Promise<void> {
   process.stderr.write(`bench:pkcs11: SoftHSMv2, ${seconds} s per run…\n`);
   const soft = runHarness(bin, SOFTHSM, '1234', seconds, 'softhsm2', ops, softEnv);
 
+  // The transport floor: the same path with no work at all (bench/transport-floor.ts).
+  process.stderr.write(`bench:pkcs11: transport floor, ${seconds} s per run…\n`);
+  const floor: FloorRow[] = await measureTransportFloor(seconds);
+
   process.stderr.write('bench:pkcs11: starting a one-HSM cluster…\n');
   const prof = process.env['BENCH_PROFILE'];
   const bc = await startBenchCluster(join(work, 'cluster'), {
@@ -123,10 +129,14 @@ async function main(): Promise<void> {
       `${fmt(s?.opsPerSec ?? 0).padStart(15)} ${fmt(s?.p50us ?? 0).padStart(8)} ${fmt(s?.p99us ?? 0).padStart(8)} | ${fmt(ratio, 2).padStart(5)} | ${verdict}${err}`,
     );
   }
+  for (const f of floor) {
+    lines.push(`${'transport floor (no work)'.padEnd(23)} ${String(f.threads).padStart(3)} | ${fmt(f.opsPerSec).padStart(16)} ${fmt(f.p50us).padStart(8)} ${fmt(f.p99us).padStart(8)} |`);
+  }
+  lines.push('(transport floor: C threads → unix socket → Node relay → TLS 1.3 → Node echo, 1 KiB, no parsing or crypto: the ceiling of any call through the daemon.)');
   const ecdsaSoft = soft.find((x) => x.op === 'ecdsa-p256-sign');
   if (ecdsaSoft?.mechanism === '0x1041') lines.push('(SoftHSMv2 has no CKM_ECDSA_SHA256: it signs the 32-byte input with CKM_ECDSA instead.)');
   process.stdout.write(lines.join('\n') + '\n');
-  if (values.out) writeFileSync(values.out, JSON.stringify({ seconds, strongroom: ours, softhsm2: soft }, null, 2) + '\n');
+  if (values.out) writeFileSync(values.out, JSON.stringify({ seconds, strongroom: ours, softhsm2: soft, transportFloor: floor }, null, 2) + '\n');
 }
 
 main().catch((e: unknown) => {
