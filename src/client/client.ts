@@ -247,6 +247,7 @@ export class StrongroomClient {
   }
 
   private pinnedRef(params: Record<string, unknown>): string | undefined {
+    if (this.pinned.size === 0) return undefined;
     for (const f of REF_FIELDS) {
       const v = params[f];
       if (typeof v === 'string' && this.pinned.has(normRef(v))) return v;
@@ -255,8 +256,13 @@ export class StrongroomClient {
   }
 
   private pinnedHsm(params: Record<string, unknown>): string | undefined {
-    const ref = this.pinnedRef(params);
-    return ref === undefined ? undefined : this.pinned.get(normRef(ref));
+    if (this.pinned.size === 0) return undefined;
+    for (const f of REF_FIELDS) {
+      const v = params[f];
+      const hsm = typeof v === 'string' ? this.pinned.get(normRef(v)) : undefined;
+      if (hsm !== undefined) return hsm;
+    }
+    return undefined;
   }
 
   private notePins(op: OpName, params: Record<string, unknown>, res: unknown, hsmId: string): void {
@@ -300,7 +306,10 @@ export class StrongroomClient {
   }
 }
 
+const CANONICAL_REF = /^0x[0-9a-f]{16}$/;
+
 function normRef(ref: string): string {
+  if (CANONICAL_REF.test(ref)) return ref;
   try {
     return '0x' + BigInt(ref).toString(16).padStart(16, '0');
   } catch {
