@@ -21,6 +21,8 @@ export interface CellResult {
   p99Ms: number;
   /** Operations completed inside the window. */
   count: number;
+  /** Operations completed in all, warm-up included (what the CPU figures are divided by). */
+  total?: number;
   /** CPU time per operation over warm-up and window (µs): the HSM process(es, summed), and this process. */
   hsmCpuUs?: number;
   benchCpuUs?: number;
@@ -98,7 +100,7 @@ export async function closedLoop(op: () => Promise<unknown>, o: LoopOptions & { 
   const hsmCpu1 = pids.length === 0 ? undefined : sumCpu(pids);
   const serverCpu1 = o.serverPid === undefined ? undefined : processCpuSeconds(o.serverPid);
   const sorted = samples.subarray(0, n).sort();
-  const r: CellResult = { opsPerSec: completed / o.seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), count: completed };
+  const r: CellResult = { opsPerSec: completed / o.seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), count: completed, total: all };
   if (all > 0) {
     r.benchCpuUs = (cpu.user + cpu.system) / all;
     if (hsmCpu0 !== undefined && hsmCpu1 !== undefined) r.hsmCpuUs = ((hsmCpu1 - hsmCpu0) * 1e6) / all;

@@ -91,16 +91,24 @@ export interface AwsServerOptions {
 export const MAX_BODY_BYTES = 1024 * 1024;
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
-/** JSON.stringify replacer for awsJson1_1: Date → epoch seconds, bytes → base64. */
-function awsJsonReplacer(this: unknown, key: string, value: unknown): unknown {
-  const raw = (this as Record<string, unknown>)[key];
-  if (raw instanceof Date) return raw.getTime() / 1000;
-  if (raw instanceof Uint8Array) return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
-  return value;
+/**
+ * awsJson1_1 values: Date → epoch seconds, bytes → base64, recursively; everything else as
+ * JSON.stringify would see it. Done before stringify rather than in a replacer, because stringify
+ * calls Buffer's toJSON (an array of every byte as a number) before a replacer sees the value.
+ */
+function toAwsJson(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (Array.isArray(value)) return value.map(toAwsJson);
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value)) out[k] = toAwsJson((value as Record<string, unknown>)[k]);
+  return out;
 }
 
 export function encodeAwsJson(value: unknown): string {
-  return JSON.stringify(value ?? {}, awsJsonReplacer);
+  return JSON.stringify(toAwsJson(value ?? {}));
 }
 
 /**

@@ -1,9 +1,9 @@
 // GenerateDataKey and GenerateDataKeyWithoutPlaintext: random bytes from the key's own HSMs (the
-// custom key store's cluster for its keys), returned in plaintext (or not) and encrypted under the
-// KMS key with the encryption context.
+// custom key store's cluster for its keys; through the pool of crypto.ts dataKeyBytes), returned
+// in plaintext (or not) and encrypted under the KMS key with the encryption context.
 
 import { K, kmsError } from '../errors.js';
-import { random, sealSymmetric } from '../crypto.js';
+import { dataKeyBytes, sealSymmetric } from '../crypto.js';
 import { context, int, keyResource, requireKey, str, usable, type Deps, type In, type Op } from './common.js';
 import type { AwsCallContext } from '../../aws/server.js';
 
@@ -15,7 +15,7 @@ async function dataKey(d: Deps, ctx: AwsCallContext, i: In, op: string): Promise
   const ectx = context(i);
   usable(d, k, 'ENCRYPT_DECRYPT', op);
   if (k.keySpec !== 'SYMMETRIC_DEFAULT') throw kmsError(K.invalidKeyUsage, `${op} needs a symmetric encryption key; ${k.arn} is ${k.keySpec}.`);
-  const plaintext = await random(d, n ?? (spec === 'AES_128' ? 16 : 32), k.customKeyStoreId);
+  const plaintext = await dataKeyBytes(d, n ?? (spec === 'AES_128' ? 16 : 32), k.customKeyStoreId);
   return { arn: k.arn, plaintext, blob: await sealSymmetric(d, k, plaintext, ectx, op) };
 }
 
