@@ -315,6 +315,49 @@ describe('pkcs11 client daemon', () => {
     }
   });
 
+  it('joins the sockets of one library instance (same id in C_Initialize): shared sessions and login, ended by the last socket', async () => {
+    const id = bytes(Buffer.alloc(16, 7));
+    const a = await P11.connect(daemon.socket);
+    const b = await P11.connect(daemon.socket);
+    const stranger = await P11.connect(daemon.socket);
+    let sa = 0n;
+    try {
+      await a.ok(FN.C_Initialize, u64(0), id);
+      await b.ok(FN.C_Initialize, u64(0), id);
+      await stranger.ok(FN.C_Initialize, u64(0), bytes(Buffer.alloc(16, 8)));
+      sa = await a.openSession();
+      expect(await a.login(sa, PIN)).toBe(RV.OK);
+      // The session opened on socket a is usable on socket b, logged in, and side by side.
+      const [ga, gb] = await Promise.all([
+        a.ok(FN.C_GenerateRandom, u64(sa), u64(16)),
+        b.ok(FN.C_GenerateRandom, u64(sa), u64(16)),
+      ]);
+      expect(ga.bytes()).toHaveLength(16);
+      expect(gb.bytes()).toHaveLength(16);
+      const si = await b.ok(FN.C_GetSessionInfo, u64(sa));
+      si.n();
+      expect(si.n()).toBe(3); // CKS_RW_USER_FUNCTIONS
+      expect(await b.find(sa, [[CKA.LABEL, Buffer.from('p11-aes')]])).toHaveLength(1);
+      // Another instance sees neither the session nor the login.
+      expect(await stranger.rv(FN.C_GetSessionInfo, u64(sa))).toBe(RV.SESSION_HANDLE_INVALID);
+      // Closing one socket keeps the instance; closing the last ends its sessions.
+      await a.close();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await b.rv(FN.C_GetSessionInfo, u64(sa))).toBe(RV.OK);
+    } finally {
+      await b.close();
+      await stranger.close();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const again = await P11.connect(daemon.socket);
+    try {
+      await again.ok(FN.C_Initialize, u64(0), id);
+      expect(await again.rv(FN.C_GetSessionInfo, u64(sa))).toBe(RV.SESSION_HANDLE_INVALID);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('generates random bytes', async () => {
     const b = await p.ok(FN.C_GenerateRandom, u64(s), u64(40));
     expect(b.bytes().length).toBe(40);
