@@ -44,14 +44,17 @@ export function checkMgf(mech: string, hash: HashName, params: MechParams): void
   }
 }
 
-/** Raw bytes of a secret key. */
+/**
+ * Raw bytes of a secret key: a fresh copy of the material on every call, for code that cannot take
+ * the KeyObject (noble, AES-KW). node:crypto ciphers and HMAC take `key.key` itself instead.
+ */
 export function secretBytes(key: MechKey): Buffer {
   return key.key.export();
 }
 
-/** node:crypto cipher name for AES of this key length, e.g. aes-256-gcm. */
-export function aesName(keyBytes: Buffer, mode: string): string {
-  return `aes-${keyBytes.length * 8}-${mode}`;
+/** node:crypto cipher name for AES of this secret key's length, e.g. aes-256-gcm. */
+export function aesName(key: MechKey, mode: string): string {
+  return `aes-${(key.key.symmetricKeySize ?? 0) * 8}-${mode}`;
 }
 
 /** RSA modulus length in bytes (k in PKCS#1). */
