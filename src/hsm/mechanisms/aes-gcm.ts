@@ -31,6 +31,8 @@ function freshIv(): Buffer {
 
 export const GCM_IV_BYTES = 12;
 const TAG_BITS = [96, 104, 112, 120, 128];
+/** The AAD when none is given: shared, never written to (setAAD only reads it). */
+const NO_AAD = Buffer.alloc(0);
 
 interface GcmParams { iv: Buffer | undefined; aad: Buffer; tagBytes: number }
 
@@ -42,11 +44,11 @@ export function checkGcmParams(mech: string, op: MechOperation, params: MechPara
   const iv = bytesParam(params, 'iv');
   if (hsmIv) {
     if (iv !== undefined && iv.some((b) => b !== 0)) throw paramError(mech, 'the HSM generates the IV: pass no iv (or an all-zero one)');
-    return { iv: undefined, aad: bytesParam(params, 'aad') ?? Buffer.alloc(0), tagBytes: tagBits / 8 };
+    return { iv: undefined, aad: bytesParam(params, 'aad') ?? NO_AAD, tagBytes: tagBits / 8 };
   }
   if (iv !== undefined && (iv.length < 1 || iv.length > 64)) throw paramError(mech, 'iv must be 1 to 64 bytes (12 recommended)');
   if (iv === undefined && op === 'decrypt') throw paramError(mech, 'iv is required to decrypt');
-  return { iv, aad: bytesParam(params, 'aad') ?? Buffer.alloc(0), tagBytes: tagBits / 8 };
+  return { iv, aad: bytesParam(params, 'aad') ?? NO_AAD, tagBytes: tagBits / 8 };
 }
 
 function seal(key: MechKey, iv: Buffer, aad: Buffer, tagBytes: number, data: Buffer): Buffer {

@@ -26,8 +26,9 @@ type BinaryParam = 'iv' | 'aad' | 'label' | 'publicData' | 'wrapIv';
 
 /** Refuses parameters the mechanism does not take, so a misplaced one is never silently ignored. */
 export function onlyParams(mech: string, params: MechParams, allowed: readonly (keyof MechParams)[]): void {
-  for (const [k, v] of Object.entries(params)) {
-    if (v !== undefined && !allowed.includes(k as keyof MechParams)) throw paramError(mech, `does not take the parameter '${k}'`);
+  // for-in, not Object.entries: same order (params is a plain parsed object), no arrays per call.
+  for (const k in params) {
+    if (params[k as keyof MechParams] !== undefined && !allowed.includes(k as keyof MechParams)) throw paramError(mech, `does not take the parameter '${k}'`);
   }
 }
 
