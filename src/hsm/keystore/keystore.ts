@@ -41,7 +41,11 @@ export function newRef(): string {
   return '0x' + b.toString('hex');
 }
 
+const NORMAL_REF = /^0x[0-9a-f]{16}$/;
+
+/** 0x + 16 lower-case hex digits; a reference already in that form (the usual case) is returned as is. */
 export function normaliseRef(ref: string): string {
+  if (ref.length === 18 && NORMAL_REF.test(ref)) return ref;
   return '0x' + BigInt(ref).toString(16).padStart(16, '0');
 }
 

@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import { HsmError } from '../../protocol/errors.js';
 import type { MechParams } from '../../protocol/operations.js';
-import { aesName, bytesParam, onlyParams, paramError, secretBytes } from './common.js';
+import { aesName, bytesParam, onlyParams, paramError } from './common.js';
 import type { MechanismEntry, MechOperation } from './types.js';
 
 const NAME = 'CKM_AES_CBC_PAD';
@@ -25,8 +25,7 @@ export const aesCbcMechanisms: MechanismEntry[] = [
     encrypt(key, data, params) {
       const { iv: given } = checkCbcParams('encrypt', params);
       const iv = given ?? crypto.randomBytes(16);
-      const k = secretBytes(key);
-      const c = crypto.createCipheriv(aesName(k, 'cbc'), k, iv);
+      const c = crypto.createCipheriv(aesName(key, 'cbc'), key.key, iv);
       const out = Buffer.concat([c.update(data), c.final()]);
       return given === undefined ? { data: out, iv } : { data: out };
     },
@@ -36,8 +35,7 @@ export const aesCbcMechanisms: MechanismEntry[] = [
       if (data.length === 0 || data.length % 16 !== 0) {
         throw new HsmError('CKR_ENCRYPTED_DATA_LEN_RANGE', `${NAME}: ciphertext must be a non-zero multiple of 16 bytes`);
       }
-      const k = secretBytes(key);
-      const d = crypto.createDecipheriv(aesName(k, 'cbc'), k, iv);
+      const d = crypto.createDecipheriv(aesName(key, 'cbc'), key.key, iv);
       const out = d.update(data);
       try {
         return Buffer.concat([out, d.final()]);

@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import { HsmError } from '../../protocol/errors.js';
 import type { MechParams } from '../../protocol/operations.js';
-import { aesName, bytesParam, onlyParams, paramError, secretBytes } from './common.js';
+import { aesName, bytesParam, onlyParams, paramError } from './common.js';
 import type { MechKey, MechanismEntry, MechOperation } from './types.js';
 
 const NAME = 'CKM_AES_CTR';
@@ -31,8 +31,7 @@ export function checkCounterRoom(iv: Buffer, counterBits: number, length: number
 function run(key: MechKey, data: Buffer, params: MechParams): Buffer {
   const { iv, counterBits } = checkCtrParams(params);
   checkCounterRoom(iv, counterBits, data.length);
-  const k = secretBytes(key);
-  const c = crypto.createCipheriv(aesName(k, 'ctr'), k, iv);
+  const c = crypto.createCipheriv(aesName(key, 'ctr'), key.key, iv);
   return Buffer.concat([c.update(data), c.final()]);
 }
 

@@ -4,15 +4,15 @@
 import crypto from 'node:crypto';
 import { HsmError } from '../../protocol/errors.js';
 import type { MechParams } from '../../protocol/operations.js';
-import { aesName, onlyParams, secretBytes } from './common.js';
+import { aesName, onlyParams } from './common.js';
 import type { MechKey, MechanismEntry, MechOperation } from './types.js';
 
 const NAME = 'CKM_AES_ECB';
 const check = (params: MechParams): void => onlyParams(NAME, params, []);
 
 function run(key: MechKey, data: Buffer, encrypt: boolean): Buffer {
-  const k = secretBytes(key);
-  const c = encrypt ? crypto.createCipheriv(aesName(k, 'ecb'), k, null) : crypto.createDecipheriv(aesName(k, 'ecb'), k, null);
+  const name = aesName(key, 'ecb');
+  const c = encrypt ? crypto.createCipheriv(name, key.key, null) : crypto.createDecipheriv(name, key.key, null);
   c.setAutoPadding(false);
   return Buffer.concat([c.update(data), c.final()]);
 }

@@ -10,7 +10,7 @@
 import crypto from 'node:crypto';
 import { HsmError, type CkrName } from '../../protocol/errors.js';
 import type { MechParams } from '../../protocol/operations.js';
-import { aesName, bytesParam, onlyParams, paramError, secretBytes } from './common.js';
+import { aesName, bytesParam, onlyParams, paramError } from './common.js';
 import type { MechKey, MechanismEntry, MechOperation } from './types.js';
 
 /**
@@ -31,6 +31,8 @@ function freshIv(): Buffer {
 
 export const GCM_IV_BYTES = 12;
 const TAG_BITS = [96, 104, 112, 120, 128];
+/** The AAD when none is given: shared, never written to (setAAD only reads it). */
+const NO_AAD = Buffer.alloc(0);
 
 interface GcmParams { iv: Buffer | undefined; aad: Buffer; tagBytes: number }
 
@@ -42,23 +44,23 @@ export function checkGcmParams(mech: string, op: MechOperation, params: MechPara
   const iv = bytesParam(params, 'iv');
   if (hsmIv) {
     if (iv !== undefined && iv.some((b) => b !== 0)) throw paramError(mech, 'the HSM generates the IV: pass no iv (or an all-zero one)');
-    return { iv: undefined, aad: bytesParam(params, 'aad') ?? Buffer.alloc(0), tagBytes: tagBits / 8 };
+    return { iv: undefined, aad: bytesParam(params, 'aad') ?? NO_AAD, tagBytes: tagBits / 8 };
   }
   if (iv !== undefined && (iv.length < 1 || iv.length > 64)) throw paramError(mech, 'iv must be 1 to 64 bytes (12 recommended)');
   if (iv === undefined && op === 'decrypt') throw paramError(mech, 'iv is required to decrypt');
-  return { iv, aad: bytesParam(params, 'aad') ?? Buffer.alloc(0), tagBytes: tagBits / 8 };
+  return { iv, aad: bytesParam(params, 'aad') ?? NO_AAD, tagBytes: tagBits / 8 };
 }
 
-function seal(key: Buffer, iv: Buffer, aad: Buffer, tagBytes: number, data: Buffer): Buffer {
-  const c = crypto.createCipheriv(aesName(key, 'gcm') as crypto.CipherGCMTypes, key, iv, { authTagLength: tagBytes });
+function seal(key: MechKey, iv: Buffer, aad: Buffer, tagBytes: number, data: Buffer): Buffer {
+  const c = crypto.createCipheriv(aesName(key, 'gcm') as crypto.CipherGCMTypes, key.key, iv, { authTagLength: tagBytes });
   c.setAAD(aad);
   return Buffer.concat([c.update(data), c.final(), c.getAuthTag()]);
 }
 
 /** Opens ct||tag; a failed tag throws `badCode` and releases nothing. */
-function open(key: Buffer, iv: Buffer, aad: Buffer, tagBytes: number, ctTag: Buffer, lenCode: CkrName, badCode: CkrName, mech: string): Buffer {
+function open(key: MechKey, iv: Buffer, aad: Buffer, tagBytes: number, ctTag: Buffer, lenCode: CkrName, badCode: CkrName, mech: string): Buffer {
   if (ctTag.length < tagBytes) throw new HsmError(lenCode, `${mech}: input is shorter than the ${tagBytes}-byte tag`);
-  const d = crypto.createDecipheriv(aesName(key, 'gcm') as crypto.CipherGCMTypes, key, iv, { authTagLength: tagBytes });
+  const d = crypto.createDecipheriv(aesName(key, 'gcm') as crypto.CipherGCMTypes, key.key, iv, { authTagLength: tagBytes });
   d.setAAD(aad);
   d.setAuthTag(ctTag.subarray(ctTag.length - tagBytes));
   const out = d.update(ctTag.subarray(0, ctTag.length - tagBytes));
@@ -73,12 +75,12 @@ function open(key: Buffer, iv: Buffer, aad: Buffer, tagBytes: number, ctTag: Buf
 /** iv(12) || ct || tag with a fresh IV. */
 function sealWithIv(key: MechKey, data: Buffer, p: GcmParams): Buffer {
   const iv = freshIv();
-  return Buffer.concat([iv, seal(secretBytes(key), iv, p.aad, p.tagBytes, data)]);
+  return Buffer.concat([iv, seal(key, iv, p.aad, p.tagBytes, data)]);
 }
 
 function openWithIv(key: MechKey, input: Buffer, p: GcmParams, lenCode: CkrName, badCode: CkrName, mech: string): Buffer {
   if (input.length < GCM_IV_BYTES + p.tagBytes) throw new HsmError(lenCode, `${mech}: input is shorter than iv and tag`);
-  return open(secretBytes(key), input.subarray(0, GCM_IV_BYTES), p.aad, p.tagBytes, input.subarray(GCM_IV_BYTES), lenCode, badCode, mech);
+  return open(key, input.subarray(0, GCM_IV_BYTES), p.aad, p.tagBytes, input.subarray(GCM_IV_BYTES), lenCode, badCode, mech);
 }
 
 const AES = { keyTypes: ['aes' as const], minKeyBits: 128, maxKeyBits: 256 };
@@ -93,13 +95,13 @@ export const aesGcmMechanisms: MechanismEntry[] = [
     encrypt(key, data, params) {
       const p = checkGcmParams(GCM, 'encrypt', params, false);
       const iv = p.iv ?? freshIv();
-      const out = seal(secretBytes(key), iv, p.aad, p.tagBytes, data);
+      const out = seal(key, iv, p.aad, p.tagBytes, data);
       return p.iv === undefined ? { data: out, iv } : { data: out };
     },
     decrypt(key, data, params) {
       const p = checkGcmParams(GCM, 'decrypt', params, false);
       if (p.iv === undefined) throw paramError(GCM, 'iv is required to decrypt');
-      return open(secretBytes(key), p.iv, p.aad, p.tagBytes, data, 'CKR_ENCRYPTED_DATA_LEN_RANGE', 'CKR_ENCRYPTED_DATA_INVALID', GCM);
+      return open(key, p.iv, p.aad, p.tagBytes, data, 'CKR_ENCRYPTED_DATA_LEN_RANGE', 'CKR_ENCRYPTED_DATA_INVALID', GCM);
     },
     wrap: (key, payload, params) => sealWithIv(key, payload, checkGcmParams(GCM, 'wrap', params, true)),
     unwrap: (key, wrapped, params) =>

@@ -26,8 +26,9 @@ type BinaryParam = 'iv' | 'aad' | 'label' | 'publicData' | 'wrapIv';
 
 /** Refuses parameters the mechanism does not take, so a misplaced one is never silently ignored. */
 export function onlyParams(mech: string, params: MechParams, allowed: readonly (keyof MechParams)[]): void {
-  for (const [k, v] of Object.entries(params)) {
-    if (v !== undefined && !allowed.includes(k as keyof MechParams)) throw paramError(mech, `does not take the parameter '${k}'`);
+  // for-in, not Object.entries: same order (params is a plain parsed object), no arrays per call.
+  for (const k in params) {
+    if (params[k as keyof MechParams] !== undefined && !allowed.includes(k as keyof MechParams)) throw paramError(mech, `does not take the parameter '${k}'`);
   }
 }
 
@@ -44,14 +45,17 @@ export function checkMgf(mech: string, hash: HashName, params: MechParams): void
   }
 }
 
-/** Raw bytes of a secret key. */
+/**
+ * Raw bytes of a secret key: a fresh copy of the material on every call, for code that cannot take
+ * the KeyObject (noble, AES-KW). node:crypto ciphers and HMAC take `key.key` itself instead.
+ */
 export function secretBytes(key: MechKey): Buffer {
   return key.key.export();
 }
 
-/** node:crypto cipher name for AES of this key length, e.g. aes-256-gcm. */
-export function aesName(keyBytes: Buffer, mode: string): string {
-  return `aes-${keyBytes.length * 8}-${mode}`;
+/** node:crypto cipher name for AES of this secret key's length, e.g. aes-256-gcm. */
+export function aesName(key: MechKey, mode: string): string {
+  return `aes-${(key.key.symmetricKeySize ?? 0) * 8}-${mode}`;
 }
 
 /** RSA modulus length in bytes (k in PKCS#1). */
@@ -82,10 +86,36 @@ export function curveOf(key: KeyObject, mech: string): CurveName {
   return c;
 }
 
+/**
+ * Sign/verify jobs this process has in libuv's thread pool, and whether a cheap one already ran on
+ * the event loop in this turn. Process-wide on purpose, as the pool is. Scheduling only: where an
+ * operation runs never changes its result or its error.
+ */
+let poolJobs = 0;
+let inlineThisTurn = false;
+const endTurn = (): void => {
+  inlineThisTurn = false;
+};
+
+/**
+ * Whether a cheap operation (tens of µs) should run on the event loop now rather than in the pool:
+ * only when no pool job is outstanding and none ran inline this turn, i.e. at one or two requests
+ * in flight, where the hand-off to a pool thread and back costs more CPU than the operation. Under
+ * load the pool keeps taking the work, so throughput across cores is unchanged.
+ */
+function mayInline(): boolean {
+  if (poolJobs > 0 || inlineThisTurn) return false;
+  inlineThisTurn = true;
+  setImmediate(endTurn);
+  return true;
+}
+
 /** crypto.sign in its callback form, which runs in libuv's thread pool rather than on the event loop. */
 export function signAsync(alg: string | null, data: Buffer, key: crypto.SignKeyObjectInput | crypto.SignPrivateKeyInput): Promise<Buffer> {
+  poolJobs++;
   return new Promise((resolve, reject) => {
     crypto.sign(alg, data, key, (err, sig) => {
+      poolJobs--;
       if (err) reject(new HsmError('CKR_FUNCTION_FAILED', 'signing failed', { cause: err }));
       else resolve(sig);
     });
@@ -99,12 +129,39 @@ export function verifyAsync(
   key: crypto.VerifyKeyObjectInput | crypto.VerifyPublicKeyInput,
   signature: Buffer,
 ): Promise<boolean> {
+  poolJobs++;
   return new Promise((resolve, reject) => {
     crypto.verify(alg, data, key, signature, (err, ok) => {
+      poolJobs--;
       if (err) reject(new HsmError('CKR_FUNCTION_FAILED', 'verification failed', { cause: err }));
       else resolve(ok);
     });
   });
+}
+
+/** signAsync for cheap operations (ECDSA on 256-bit curves): on the event loop when mayInline() says so. */
+export function signCheap(alg: string | null, data: Buffer, key: crypto.SignKeyObjectInput | crypto.SignPrivateKeyInput): Promise<Buffer> {
+  if (!mayInline()) return signAsync(alg, data, key);
+  try {
+    return Promise.resolve(crypto.sign(alg, data, key));
+  } catch (err) {
+    return Promise.reject(new HsmError('CKR_FUNCTION_FAILED', 'signing failed', { cause: err }));
+  }
+}
+
+/** verifyAsync for cheap operations, as signCheap. */
+export function verifyCheap(
+  alg: string | null,
+  data: Buffer,
+  key: crypto.VerifyKeyObjectInput | crypto.VerifyPublicKeyInput,
+  signature: Buffer,
+): Promise<boolean> {
+  if (!mayInline()) return verifyAsync(alg, data, key, signature);
+  try {
+    return Promise.resolve(crypto.verify(alg, data, key, signature));
+  } catch (err) {
+    return Promise.reject(new HsmError('CKR_FUNCTION_FAILED', 'verification failed', { cause: err }));
+  }
 }
 
 /** Constant-time comparison of a presented MAC with the computed one; a length mismatch is false. */

@@ -1,6 +1,6 @@
 // ECDSA: CKM_ECDSA (input is a digest, signed as is, via @noble/curves since node:crypto always
 // hashes first) and CKM_ECDSA_SHA{1,224,256,384,512} (hash-and-sign with crypto.sign on the thread
-// pool). Signatures are PKCS#11's raw r || s, each padded to the curve's size (ieee-p1363).
+// pool; on 256-bit curves on the event loop when nothing else is waiting). Signatures are PKCS#11's raw r || s, each padded to the curve's size (ieee-p1363).
 // secp256k1 keys are refused in FIPS mode by the registry. Must never emit DER signatures.
 
 import crypto from 'node:crypto';
@@ -9,7 +9,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HsmError } from '../../protocol/errors.js';
 import type { MechParams } from '../../protocol/operations.js';
 import {
-  CURVE_FIELD_BYTES, HASHES, HASH_TAG, checkSignatureLength, curveOf, onlyParams, signAsync, verifyAsync,
+  CURVE_FIELD_BYTES, HASHES, HASH_TAG, checkSignatureLength, curveOf, onlyParams, signAsync, signCheap, verifyAsync, verifyCheap,
   type CurveName, type HashName,
 } from './common.js';
 import type { MechKey, MechanismEntry, MechOperation } from './types.js';
@@ -77,12 +77,13 @@ function hashEcdsa(hash: HashName): MechanismEntry {
     checkParams: (_op: MechOperation, params) => check(name, params),
     sign(key: MechKey, data, params) {
       check(name, params);
-      return signAsync(hash, data, { key: key.key, dsaEncoding: 'ieee-p1363' });
+      // P-256 and secp256k1 sign in tens of µs: inline at low load (signCheap), else the pool.
+      return (key.sizeBits <= 256 ? signCheap : signAsync)(hash, data, { key: key.key, dsaEncoding: 'ieee-p1363' });
     },
     verify(key: MechKey, data, signature, params) {
       check(name, params);
       checkSignatureLength(name, signature, 2 * CURVE_FIELD_BYTES[curveOf(key.key, name)]);
-      return verifyAsync(hash, data, { key: key.key, dsaEncoding: 'ieee-p1363' }, signature);
+      return (key.sizeBits <= 256 ? verifyCheap : verifyAsync)(hash, data, { key: key.key, dsaEncoding: 'ieee-p1363' }, signature);
     },
   };
 }

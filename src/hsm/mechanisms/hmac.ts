@@ -3,11 +3,11 @@
 
 import crypto from 'node:crypto';
 import type { MechParams } from '../../protocol/operations.js';
-import { HASH_BYTES, checkSignatureLength, macEqual, onlyParams, secretBytes, type HashName } from './common.js';
+import { HASH_BYTES, checkSignatureLength, macEqual, onlyParams, type HashName } from './common.js';
 import type { MechKey, MechanismEntry, MechOperation } from './types.js';
 
 function hmac(key: MechKey, hash: HashName, data: Buffer): Buffer {
-  return crypto.createHmac(hash, secretBytes(key)).update(data).digest();
+  return crypto.createHmac(hash, key.key).update(data).digest();
 }
 
 function hmacEntry(name: string, value: number, hash: HashName): MechanismEntry {

@@ -7,7 +7,7 @@
 import type { OpName, QuorumServiceName, TokenFile } from '../../protocol/operations.js';
 import type { HsmContext, Session } from '../context.js';
 import type { UserRecord } from './users.js';
-import type { Grant } from './quorum.js';
+import { NO_GRANT, type Grant } from './quorum.js';
 import { canSee } from '../objects/access.js';
 
 interface Rule {
@@ -71,6 +71,10 @@ export async function authoriseQuorum(ctx: HsmContext, op: OpName, params: Recor
         }
         if (!canSee(k.rec, session)) continue;
         const v = r.service === 'key-usage' ? k.rec.quorum.use : k.rec.quorum.manage;
+        if (v <= 0) {
+          grants.push(NO_GRANT); // what authorise(…, 0, …) returns, without its await (crypto.sign's usual path)
+          continue;
+        }
         required = v;
         const members = new Set([k.rec.owner, ...k.rec.shared]);
         eligible = (u) => u.role === 'crypto-user' && members.has(u.username);

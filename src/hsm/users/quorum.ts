@@ -49,7 +49,8 @@ export interface Grant {
   commit(): Promise<void>;
   release(): Promise<void>;
 }
-const NO_GRANT: Grant = { commit: async () => undefined, release: async () => undefined };
+/** What authorise returns when no approval is required: nothing to commit or release. */
+export const NO_GRANT: Grant = { commit: async () => undefined, release: async () => undefined };
 
 export interface QuorumOptions {
   clusterId: string;
