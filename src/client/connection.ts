@@ -24,6 +24,9 @@ export interface ConnectOptions {
   maxFrame?: number;
 }
 
+/** Above this many requests in flight, queued frames are flushed once per event-loop turn. */
+const BATCH_IN_FLIGHT = 8;
+
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
@@ -92,11 +95,14 @@ export class HsmConnection {
       this.queue.push(encodeFrame({ id, op, params }));
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        // setImmediate, not a microtask: every frame queued in this turn of the event loop (all the
-        // requests whose input arrived in one poll) leaves in one TLS write, so a busy caller pays
-        // one write(2) per HSM per turn instead of one per request. The HSM batches its replies
-        // the same way (hsm/server/server.ts).
-        setImmediate(() => this.flush());
+        // Busy (many requests in flight): setImmediate, so every frame queued in this turn of the
+        // event loop (all the requests whose input arrived in one poll) leaves in one TLS write and
+        // a busy caller pays one write(2) per HSM per turn instead of one per request; the HSM
+        // batches its replies the same way (hsm/server/server.ts). Quiet (a few in flight, as a
+        // PKCS#11 application's threads): a microtask, so the request leaves before the rest of
+        // the turn (measured: AES-GCM through the PKCS#11 daemon at 2 threads ~17% faster).
+        if (this.pending.size > BATCH_IN_FLIGHT) setImmediate(() => this.flush());
+        else queueMicrotask(() => this.flush());
       }
     });
   }
