@@ -7,7 +7,8 @@
 // wrong-size mechanism parameters → CKR_MECHANISM_PARAM_INVALID without any daemon; the framing of
 // docs/pkcs11-daemon-protocol.md (function numbers, OUT and the size-query convention,
 // TEMPLATE_IN/TEMPLATE_QUERY, C_GetAttributeValue, mechanism kinds 0–7); a forked child opening
-// its own connection; and the daemon being started by the library at the hashed socket path.
+// its own connection; the daemon being started by the library at the hashed socket path; and a
+// daemon that stops answering ending the call with CKR_DEVICE_ERROR after the reply timeout.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -37,7 +38,7 @@ interface LogEntry {
 /** The environment without any Strongroom variable a developer may have set. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['STRONGROOM_PKCS11_SOCKET', 'STRONGROOM_CONFIG', 'STRONGROOM_DAEMON_CMD', 'STRONGROOM_PKCS11_DEBUG']) delete env[k];
+  for (const k of ['STRONGROOM_PKCS11_SOCKET', 'STRONGROOM_CONFIG', 'STRONGROOM_DAEMON_CMD', 'STRONGROOM_PKCS11_DEBUG', 'STRONGROOM_PKCS11_TIMEOUT_MS']) delete env[k];
   return { ...env, ...extra };
 }
 
@@ -174,5 +175,37 @@ describe.skipIf(CC === undefined)('libstrongroom-pkcs11.so', () => {
     const started = readLog(log)[0];
     expect(started?.started).toBe('client-daemon');
     expect(started?.socketMatchesHash).toBe(true);
+  });
+
+  it('ends a call the daemon never answers with CKR_DEVICE_ERROR after STRONGROOM_PKCS11_TIMEOUT_MS; the next call works', async () => {
+    const sock = join(dir, 'hang.sock');
+    const fake = spawn(process.execPath, [FAKE, '--socket', sock], { env: cleanEnv({ FAKE_DAEMON_LOG: join(dir, 'hang.log') }), stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((ok, fail) => {
+        fake.stdout?.once('data', () => ok());
+        fake.once('exit', (code) => fail(new Error(`fake daemon exited ${code}`)));
+      });
+      // pkcs11js (a dev dependency) drives the library from a child process with its own environment.
+      const script = `
+        import p from 'pkcs11js';
+        const m = new p.PKCS11(); m.load(${JSON.stringify(LIB)}); m.C_Initialize();
+        const h = m.C_OpenSession(m.C_GetSlotList(true)[0], p.CKF_SERIAL_SESSION);
+        const t0 = Date.now(); let code = 'none';
+        try { m.C_SeedRandom(h, Buffer.from('hang')); } catch (e) { code = e.code; }
+        const ms = Date.now() - t0;
+        m.C_SeedRandom(h, Buffer.from('ok'));
+        console.log(JSON.stringify({ code, ms }));
+        m.C_Finalize();`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: REPO, encoding: 'utf8', timeout: 20_000, env: cleanEnv({ STRONGROOM_PKCS11_SOCKET: sock, STRONGROOM_PKCS11_TIMEOUT_MS: '400' }),
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout.trim()) as { code: number; ms: number };
+      expect(out.code).toBe(0x30); // CKR_DEVICE_ERROR
+      expect(out.ms).toBeGreaterThanOrEqual(350);
+      expect(out.ms).toBeLessThan(5_000);
+    } finally {
+      fake.kill();
+    }
   });
 });

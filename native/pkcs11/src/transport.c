@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -45,6 +46,7 @@
 #define SR_POOL_MAX 64   /* idle connections kept; more threads than this open and close their own */
 #define SR_CONN_MAX 1024 /* connections open at once (idle or in a call) */
 #define SR_INSTANCE_LEN 16
+#define SR_REPLY_TIMEOUT_MS 300000L /* a daemon silent this long is gone: CKR_DEVICE_ERROR */
 
 static pthread_mutex_t g_state = PTHREAD_MUTEX_INITIALIZER;   /* guards g_initialized & co */
 static pthread_mutex_t g_io = PTHREAD_MUTEX_INITIALIZER;      /* guards the pool (never held across I/O) */
@@ -326,6 +328,19 @@ static int connect_once(const char *path) {
   int fd = socket(AF_UNIX, SOCK_STREAM, 0);
   if (fd < 0) return -1;
   (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+  /* Never block forever on a daemon that stopped answering: a reply (or room to send) that takes
+   * longer than STRONGROOM_PKCS11_TIMEOUT_MS (default 5 min, far above any HSM operation and its
+   * fail-over) ends the call with CKR_DEVICE_ERROR and drops that socket. */
+  long ms = SR_REPLY_TIMEOUT_MS;
+  const char *t = env_nonempty("STRONGROOM_PKCS11_TIMEOUT_MS");
+  if (t) {
+    char *end = NULL;
+    long v = strtol(t, &end, 10);
+    if (end && *end == '\0' && v > 0) ms = v;
+  }
+  struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+  (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   for (;;) {
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) return fd;
     if (errno != EINTR) break;

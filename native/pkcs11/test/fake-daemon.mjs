@@ -176,11 +176,18 @@ function handle(fn, r, entry) {
       return new Writer().bytes(Buffer.from(Array.from({ length: Number(entry.length) }, (_v, i) => i & 0xff))).frame(CKR.OK);
     }
     case 'C_GetOperationState': entry.session = r.u64(); entry.out = r.out(); r.end(); return new Writer().frame(CKR.STATE_UNSAVEABLE);
+    case 'C_SeedRandom': {
+      // A seed of "hang" is never answered (the library's reply timeout is tested with it).
+      entry.session = r.u64(); const seed = r.bytes().toString(); r.end();
+      if (seed === 'hang') { hung = true; return undefined; }
+      return ok();
+    }
     default: return new Writer().frame(CKR.FUNCTION_NOT_SUPPORTED);
   }
 }
 
 let connections = 0, nextConn = 1;
+let hung = false; // once a request was left unanswered, the last client leaving does not end us
 let idle = setTimeout(() => process.exit(0), 15_000);
 const server = net.createServer((sock) => {
   const conn = nextConn++;
@@ -199,12 +206,13 @@ const server = net.createServer((sock) => {
       let reply;
       try { reply = handle(fn, new Reader(frame.subarray(4)), entry); } catch (e) { entry.error = String(e); reply = new Writer().frame(0x80000bbbn); }
       log(entry);
-      sock.write(reply);
+      if (reply !== undefined) sock.write(reply);
     }
   });
   sock.on('close', () => {
     log({ conn, closed: true });
-    if (--connections === 0) { server.close(); rmSync(socketPath, { force: true }); process.exit(0); }
+    if (connections === 1 && hung) idle = setTimeout(() => process.exit(0), 15_000);
+    if (--connections === 0 && !hung) { server.close(); rmSync(socketPath, { force: true }); process.exit(0); }
   });
   sock.on('error', () => {});
 });
