@@ -10,6 +10,7 @@ import { K, fromHsm, kmsError, validation } from './errors.js';
 import { assemble, canonicalContext, header, parseBlob } from './ciphertext.js';
 import { clientFor, findKey, MAC_ALGS, SIGNING_ALGS, usable, type Deps } from './operations/common.js';
 import { HsmError } from '../protocol/errors.js';
+import { poolFor } from './data-key-pool.js';
 
 const b64 = (b: Buffer): string => b.toString('base64');
 
@@ -192,66 +193,11 @@ export async function random(d: Deps, n: number, storeId?: string): Promise<Buff
 export async function dataKeyBytes(d: Deps, n: number, storeId?: string): Promise<Buffer> {
   const client = storeId ? d.custom.client(storeId) : d.own;
   if (!client) throw kmsError(K.cksInvalidState, `Custom key store ${storeId} is not connected.`);
-  let pool = pools.get(client);
-  if (!pool) pools.set(client, (pool = new RandomPool(client)));
+  const pool = poolFor(client);
   try {
     return await pool.take(n);
   } catch (e) {
     throw fromHsm(e, 'GenerateDataKey');
-  }
-}
-
-const POOL_BYTES = 4096;
-/** When fewer bytes than this are left, the next 4 KiB is fetched ahead, so takers rarely wait. */
-const LOW_WATER = POOL_BYTES / 2;
-const pools = new WeakMap<object, RandomPool>();
-
-class RandomPool {
-  private buf: Buffer = Buffer.alloc(0);
-  private off = 0;
-  /** The next 4 KiB, fetched ahead; zeroed if the pool is dropped unused. */
-  private spare: Buffer | undefined;
-  /** The fetch in flight: resolves to its error, or undefined once `spare` is filled. */
-  private fetching: Promise<Error | undefined> | undefined;
-  constructor(private readonly client: Pick<Deps['own'], 'call'>) {}
-
-  async take(n: number): Promise<Buffer> {
-    if (n > POOL_BYTES) return Buffer.from((await this.client.call('crypto.random', { length: n })).data, 'base64');
-    for (;;) {
-      const left = this.buf.length - this.off;
-      if (left >= n) {
-        const slice = this.buf.subarray(this.off, this.off + n);
-        this.off += n;
-        const out = Buffer.from(slice);
-        slice.fill(0);
-        if (left - n < LOW_WATER && !this.spare) this.fetchAhead();
-        return out;
-      }
-      if (this.spare) {
-        this.buf.fill(0);
-        this.buf = this.spare;
-        this.off = 0;
-        this.spare = undefined;
-        continue;
-      }
-      const err = await this.fetchAhead();
-      if (err) throw err;
-    }
-  }
-
-  private fetchAhead(): Promise<Error | undefined> {
-    this.fetching ??= this.client.call('crypto.random', { length: POOL_BYTES }).then(
-      (r) => {
-        this.spare = Buffer.from(r.data, 'base64');
-        this.fetching = undefined;
-        return undefined;
-      },
-      (e: unknown) => {
-        this.fetching = undefined;
-        return e instanceof Error ? e : new Error(String(e));
-      },
-    );
-    return this.fetching;
   }
 }
 

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { dataKeyBytes } from '../../src/kms/crypto.js';
+import { dropDataKeyPool, poolFor } from '../../src/kms/data-key-pool.js';
 import type { Deps } from '../../src/kms/operations/common.js';
 import { HsmError } from '../../src/protocol/errors.js';
 
@@ -53,5 +54,22 @@ describe('dataKeyBytes', () => {
   it('refuses a custom key store that is not connected', async () => {
     const { d } = fakeDeps();
     await expect(dataKeyBytes(d, 32, 'cks-2')).rejects.toMatchObject({ type: 'CustomKeyStoreInvalidStateException' });
+  });
+
+  it('zeroes what is left when the store disconnects, and a refill landing afterwards too', async () => {
+    const { d } = fakeDeps();
+    const client = (d.custom as unknown as { client: (id: string) => object }).client('cks-1');
+    await dataKeyBytes(d, 32, 'cks-1');
+    const pool = poolFor(client as Parameters<typeof poolFor>[0]) as unknown as { buf: Buffer; spare: Buffer | undefined };
+    const held = pool.buf;
+    expect(held.subarray(32).some((b) => b !== 0)).toBe(true);
+    const late = pool as unknown as { fetchAhead(): Promise<unknown> };
+    const landing = late.fetchAhead();
+    dropDataKeyPool(client);
+    await landing;
+    expect(held.every((b) => b === 0)).toBe(true);
+    expect(pool.spare).toBeUndefined();
+    // The next call on that client starts a fresh pool.
+    expect(poolFor(client as Parameters<typeof poolFor>[0])).not.toBe(pool);
   });
 });

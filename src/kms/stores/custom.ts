@@ -10,6 +10,7 @@ import { StrongroomClient } from '../../client/client.js';
 import type { ControlPlaneState } from '../../control-plane/state.js';
 import type { KmsDb, StoreRow } from '../db.js';
 import { password } from './internal.js';
+import { dropDataKeyPool } from '../data-key-pool.js';
 
 export const KMSUSER = 'kmsuser';
 
@@ -56,6 +57,7 @@ export class CustomStores {
     const c = this.clients.get(storeId);
     this.clients.delete(storeId);
     if (c) {
+      dropDataKeyPool(c);
       await c.call('logout', {}).catch(() => undefined);
       c.close();
     }
@@ -64,7 +66,10 @@ export class CustomStores {
 
   async stop(): Promise<void> {
     await Promise.all([...this.pending.values()].map((p) => p.catch(() => undefined)));
-    for (const c of this.clients.values()) c.close();
+    for (const c of this.clients.values()) {
+      dropDataKeyPool(c);
+      c.close();
+    }
     this.clients.clear();
   }
 
@@ -112,7 +117,11 @@ export class CustomStores {
       await client.call('logout', {});
       await client.login(KMSUSER, 'crypto-user', next);
       if (!this.db.store(storeId)?.wantConnected) throw new ConnectError('INTERNAL_ERROR');
-      this.clients.get(storeId)?.close();
+      const old = this.clients.get(storeId);
+      if (old) {
+        dropDataKeyPool(old);
+        old.close();
+      }
       this.clients.set(storeId, client);
     } catch (e) {
       client.close();
