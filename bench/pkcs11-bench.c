@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "latency.h"
 #include "strongroom_pkcs11.h"
 
 static CK_FUNCTION_LIST_PTR F;
@@ -81,8 +82,7 @@ typedef struct {
   enum op op;
   int id;
   double deadline;
-  double *lat; /* seconds per op */
-  size_t n, cap;
+  lat_samples lat; /* seconds per op */
   unsigned long errors;
   CK_RV first_error;
 } worker;
@@ -130,20 +130,10 @@ static void *run(void *arg) {
       if (w->errors++ == 0) w->first_error = rv;
       break; /* a failing mechanism is reported, not spun on */
     }
-    if (w->n == w->cap) {
-      w->cap = w->cap ? w->cap * 2 : 65536;
-      w->lat = realloc(w->lat, w->cap * sizeof *w->lat);
-      if (!w->lat) die("realloc", 0);
-    }
-    w->lat[w->n++] = t1 - t0;
+    lat_push(&w->lat, t1 - t0);
   }
   F->C_CloseSession(s);
   return NULL;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
 }
 
 static void measure(enum op op, int threads) {
@@ -153,38 +143,29 @@ static void measure(enum op op, int threads) {
   /* A short warm-up (JIT in the daemon, caches, first HSM connection), not counted. */
   double warm = now() + (SECONDS > 2 ? 0.5 : 0.2);
   for (int i = 0; i < threads; i++) {
-    w[i] = (worker){op, i + 1, warm, NULL, 0, 0, 0, 0};
+    w[i] = (worker){op, i + 1, warm, {NULL, 0, 0}, 0, 0};
     pthread_create(&th[i], NULL, run, &w[i]);
   }
   for (int i = 0; i < threads; i++) pthread_join(th[i], NULL);
-  for (int i = 0; i < threads; i++) free(w[i].lat);
+  for (int i = 0; i < threads; i++) free(w[i].lat.lat);
   memset(w, 0, sizeof w);
   double start = now(), deadline = start + SECONDS;
   for (int i = 0; i < threads; i++) {
-    w[i] = (worker){op, i + 1, deadline, NULL, 0, 0, 0, 0};
+    w[i] = (worker){op, i + 1, deadline, {NULL, 0, 0}, 0, 0};
     pthread_create(&th[i], NULL, run, &w[i]);
   }
   for (int i = 0; i < threads; i++) pthread_join(th[i], NULL);
   double elapsed = now() - start;
-  size_t total = 0;
   unsigned long errors = 0;
   CK_RV first = 0;
+  lat_samples *samples[8];
   for (int i = 0; i < threads; i++) {
-    total += w[i].n;
     errors += w[i].errors;
     if (!first) first = w[i].first_error;
+    samples[i] = &w[i].lat;
   }
-  double *all = malloc((total ? total : 1) * sizeof *all);
-  size_t at = 0;
-  for (int i = 0; i < threads; i++) {
-    memcpy(all + at, w[i].lat, w[i].n * sizeof *all);
-    at += w[i].n;
-    free(w[i].lat);
-  }
-  qsort(all, total, sizeof *all, cmp);
-  double p50 = total ? all[(size_t)(0.50 * (double)(total - 1))] : 0;
-  double p99 = total ? all[(size_t)(0.99 * (double)(total - 1))] : 0;
-  free(all);
+  double p50, p99;
+  size_t total = lat_summary(samples, threads, &p50, &p99);
   printf("{\"module\":\"%s\",\"op\":\"%s\",\"mechanism\":\"0x%lx\",\"threads\":%d,\"ops\":%zu,\"seconds\":%.3f,\"opsPerSec\":%.1f,"
          "\"p50us\":%.1f,\"p99us\":%.1f,\"errors\":%lu,\"firstError\":\"0x%lx\"}\n",
          LABEL, OP_NAME[op], (unsigned long)(op == RSA ? CKM_SHA256_RSA_PKCS : op == ECDSA ? ECDSA_MECH : op == GCM ? CKM_AES_GCM : op == HMAC ? CKM_SHA256_HMAC : 0), threads, total, elapsed, (double)total / elapsed, p50 * 1e6, p99 * 1e6, errors,

@@ -24,16 +24,11 @@ const INCLUDE = join(ROOT, 'native', 'pkcs11', 'include');
 const LIB = join(ROOT, 'native', 'pkcs11', 'build', 'libstrongroom-pkcs11.so');
 const SOFTHSM = '/usr/lib/softhsm/libsofthsm2.so';
 
-interface Row {
+/** One harness line: the rate and latency fields of a FloorRow, and what was measured. */
+interface Row extends FloorRow {
   module: string;
   op: string;
   mechanism: string;
-  threads: number;
-  ops: number;
-  seconds: number;
-  opsPerSec: number;
-  p50us: number;
-  p99us: number;
   errors: number;
   firstError: string;
 }

@@ -18,14 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "latency.h"
+
 static const char *SOCK;
 static size_t BYTES;
 static double DEADLINE;
 
-typedef struct {
-  double *lat;
-  size_t n, cap;
-} worker;
+typedef lat_samples worker;
 
 static double now(void) {
   struct timespec t;
@@ -62,21 +61,12 @@ static void *run(void *arg) {
       fprintf(stderr, "transport-floor: connection lost\n");
       exit(1);
     }
-    if (w->n == w->cap) {
-      w->cap = w->cap ? w->cap * 2 : 65536;
-      w->lat = realloc(w->lat, w->cap * sizeof *w->lat);
-    }
-    w->lat[w->n++] = now() - t0;
+    lat_push(w, now() - t0);
   }
   close(fd);
   free(req);
   free(rep);
   return NULL;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
 }
 
 int main(int argc, char **argv) {
@@ -97,20 +87,11 @@ int main(int argc, char **argv) {
   for (int i = 0; i < threads; i++) pthread_create(&th[i], NULL, run, &w[i]);
   for (int i = 0; i < threads; i++) pthread_join(th[i], NULL);
   double elapsed = now() - start;
-  size_t total = 0;
-  for (int i = 0; i < threads; i++) total += w[i].n;
-  double *all = malloc((total ? total : 1) * sizeof *all);
-  size_t at = 0;
-  for (int i = 0; i < threads; i++) {
-    memcpy(all + at, w[i].lat, w[i].n * sizeof *all);
-    at += w[i].n;
-    free(w[i].lat);
-  }
-  qsort(all, total, sizeof *all, cmp);
-  double p50 = total ? all[(size_t)(0.50 * (double)(total - 1))] : 0;
-  double p99 = total ? all[(size_t)(0.99 * (double)(total - 1))] : 0;
+  worker *samples[16];
+  for (int i = 0; i < threads; i++) samples[i] = &w[i];
+  double p50, p99;
+  size_t total = lat_summary(samples, threads, &p50, &p99);
   printf("{\"threads\":%d,\"ops\":%zu,\"seconds\":%.3f,\"opsPerSec\":%.1f,\"p50us\":%.1f,\"p99us\":%.1f}\n", threads, total, elapsed,
          (double)total / elapsed, p50 * 1e6, p99 * 1e6);
-  free(all);
   return 0;
 }

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SOURCE = join(ROOT, 'bench', 'transport-floor.c');
 
+/** Round trips (or operations) per second and latency at one thread count (pkcs11-bench.c's JSON shape). */
 export interface FloorRow {
   threads: number;
   ops: number;

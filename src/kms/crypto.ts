@@ -172,9 +172,15 @@ export async function verifyMac(d: Deps, k: KeyRow, message: Buffer, alg: string
   }
 }
 
-export async function random(d: Deps, n: number, storeId?: string): Promise<Buffer> {
+/** KMS's own store's client, or the connected custom key store's (CustomKeyStoreInvalidState if not). */
+function storeClient(d: Deps, storeId: string | undefined): Deps['own'] {
   const client = storeId ? d.custom.client(storeId) : d.own;
   if (!client) throw kmsError(K.cksInvalidState, `Custom key store ${storeId} is not connected.`);
+  return client;
+}
+
+export async function random(d: Deps, n: number, storeId?: string): Promise<Buffer> {
+  const client = storeClient(d, storeId);
   try {
     return Buffer.from((await client.call('crypto.random', { length: n })).data, 'base64');
   } catch (e) {
@@ -191,9 +197,7 @@ export async function random(d: Deps, n: number, storeId?: string): Promise<Buff
  * fetch fails the calls waiting on it, as random() would.
  */
 export async function dataKeyBytes(d: Deps, n: number, storeId?: string): Promise<Buffer> {
-  const client = storeId ? d.custom.client(storeId) : d.own;
-  if (!client) throw kmsError(K.cksInvalidState, `Custom key store ${storeId} is not connected.`);
-  const pool = poolFor(client);
+  const pool = poolFor(storeClient(d, storeId));
   try {
     return await pool.take(n);
   } catch (e) {
