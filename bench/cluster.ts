@@ -6,12 +6,12 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { up, type RunningCluster } from '../src/orchestrator/up.js';
 import { StrongroomClient } from '../src/client/client.js';
+import { freePort } from './free-port.js';
 
 export interface BenchKeys {
   rsaPrivate: string;
@@ -30,17 +30,6 @@ export interface BenchCluster {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const STRONGROOM = resolve(dirname(fileURLToPath(import.meta.url)), '../src/bin/strongroom.js');
 

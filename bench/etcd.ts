@@ -9,7 +9,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
-import { freePort } from './cluster.js';
+import { freePort } from './free-port.js';
 
 export interface BenchEtcd {
   endpoints: string[];

@@ -5,7 +5,6 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { CloudHSMV2Client, CreateClusterCommand, CreateHsmCommand, DescribeClustersCommand, InitializeClusterCommand, type Cluster } from '@aws-sdk/client-cloudhsm-v2';
 import { createCa, signCsr } from '../src/pki/pki.js';
+import { freePort } from './free-port.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The repository root whether this runs from bench/ (vitest) or dist/bench/ (npm run bench:kms). */
@@ -32,16 +32,6 @@ export interface KmsPlane {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 /** `nodeArgs` go to the control plane's node (e.g. --cpu-prof for profiling). */
 export async function startKmsPlane(extra: string[] = [], nodeArgs: string[] = []): Promise<KmsPlane> {

@@ -4,26 +4,16 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { freePort } from '../../bench/free-port.js';
+
+export { freePort };
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const STRONGROOM = join(ROOT, 'dist/src/bin/strongroom.js');
 export const CLI = join(ROOT, 'dist/src/bin/strongroom-cli.js');
-
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => res(port));
-    });
-  });
-}
 
 export interface Cluster {
   dir: string;
