@@ -8,10 +8,11 @@ import { parseArgs } from 'node:util';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { X509Certificate } from 'node:crypto';
+import type { QuotaTable } from '../kms/quotas.js';
 
 const USAGE = `usage:
   strongroom up [--data-dir DIR] [--hsms 3] [--region local-1] [--subnet-base 127.30] [--port 2223] [--no-mtls] [--fips]
-                [--api-port 8080 | --no-control-plane]
+                [--api-port 8080 | --no-control-plane] [--kms-quotas aws|aws,NAME=N,…|NAME=N,…]
                 [--store sqlite|etcd --etcd-endpoints http://HOST:2379,…]
       start a local cluster in the foreground (Ctrl-C stops it); writes DIR/client.json.
       With the control plane (the default) the default cluster is made and managed through it
@@ -30,8 +31,11 @@ const USAGE = `usage:
       run one HSM node process
   strongroom control-plane --data-dir DIR [--port 8080] [--hsm-port 2223] [--subnet-octet 30]
                 [--health-interval-ms 2000] [--backup-interval-ms 86400000]
-      the CloudHSMv2 API (AWS CLI / SDK with --endpoint-url) that provisions HSM processes;
-      writes DIR/endpoints.json and DIR/aws-credentials
+                [--kms-store-hsms 2 | --no-kms] [--kms-quotas aws|aws,NAME=N,…|NAME=N,…]
+      the CloudHSMv2 API (AWS CLI / SDK with --endpoint-url) that provisions HSM processes, and
+      the KMS API on the same endpoint; writes DIR/endpoints.json and DIR/aws-credentials.
+      --kms-quotas turns on KMS request quotas (ThrottlingException beyond them): aws = AWS's
+      defaults, NAME=N sets one in requests/s (NAME=off drops it); none by default
   strongroom audit verify --data-dir DIR | FILE [--device-cert CRT]
       check every HSM's audit log under DIR (or one log file); exit 1 naming the first bad record
   strongroom iam create-account|create-user|put-user-policy|create-access-key|delete-access-key|list-users … --data-dir DIR
@@ -54,6 +58,17 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
+/** `--kms-quotas SPEC` (see src/kms/quotas.ts), or undefined when not given. */
+async function quotasArg(spec: string | undefined): Promise<QuotaTable | undefined> {
+  if (spec === undefined) return undefined;
+  const { parseQuotaSpec } = await import('../kms/quotas.js');
+  try {
+    return parseQuotaSpec(spec);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+}
+
 async function cmdUp(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -69,8 +84,10 @@ async function cmdUp(argv: string[]): Promise<void> {
       fips: { type: 'boolean', default: false },
       'api-port': { type: 'string', default: '8080' },
       'no-control-plane': { type: 'boolean', default: false },
+      'kms-quotas': { type: 'string' },
     },
   });
+  const kmsQuotas = await quotasArg(values['kms-quotas']);
   if (values.store !== 'sqlite' && values.store !== 'etcd') fail('--store is sqlite or etcd');
   const apiPort = Number(values['api-port']);
   if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) fail('--api-port takes 0 to 65535');
@@ -95,7 +112,7 @@ async function cmdUp(argv: string[]): Promise<void> {
   if (!standalone) {
     if (values.region !== 'local-1') fail('--region: the control plane serves region local-1 only (--no-control-plane for a standalone cluster elsewhere)');
     if (subnetArg !== undefined && (Number(subnetArg.split('.')[1]) < 2 || Number(subnetArg.split('.')[1]) > 254)) fail('--subnet-base: 127.2 to 127.254 with the control plane');
-    return upThroughControlPlane(values['data-dir'], dataDir, { hsms, port: Number(values.port), apiPort, mtls: !values['no-mtls'], fips: values.fips, ...(subnetArg ? { firstSubnetOctet: Number(subnetArg.split('.')[1]) } : {}) });
+    return upThroughControlPlane(values['data-dir'], dataDir, { hsms, port: Number(values.port), apiPort, mtls: !values['no-mtls'], fips: values.fips, ...(subnetArg ? { firstSubnetOctet: Number(subnetArg.split('.')[1]) } : {}), ...(kmsQuotas ? { kmsQuotas } : {}) });
   }
   const { up } = await import('../orchestrator/up.js');
   const cluster = await up({ dataDir, subnetBase: subnetArg ?? '127.20', hsms, region: values.region, port: Number(values.port), mtls: !values['no-mtls'], fips: values.fips, ...(etcdEndpoints ? { etcdEndpoints } : {}) });
@@ -103,7 +120,7 @@ async function cmdUp(argv: string[]): Promise<void> {
   // The provider's side: the CloudHSMv2 API (and KMS) for making more clusters, beside the default one.
   const cp = values['no-control-plane']
     ? undefined
-    : await (await import('../control-plane/main.js')).startControlPlane({ dataDir, port: apiPort, hsmPort: Number(values.port) });
+    : await (await import('../control-plane/main.js')).startControlPlane({ dataDir, port: apiPort, hsmPort: Number(values.port), ...(kmsQuotas ? { kmsQuotas } : {}) });
   if (cp) {
     process.stdout.write(`
 This data directory's default cluster is standalone (${values.store === 'etcd' ? '--store etcd' : 'made before the control plane managed it'}); the control plane runs beside it.`);
@@ -130,11 +147,11 @@ This data directory's default cluster is standalone (${values.store === 'etcd' ?
 async function upThroughControlPlane(
   dataDirArg: string,
   dataDir: string,
-  o: { hsms: number; port: number; apiPort: number; mtls: boolean; fips: boolean; firstSubnetOctet?: number },
+  o: { hsms: number; port: number; apiPort: number; mtls: boolean; fips: boolean; firstSubnetOctet?: number; kmsQuotas?: QuotaTable },
 ): Promise<void> {
   const { startControlPlane } = await import('../control-plane/main.js');
   const { ensureDefaultCluster } = await import('../control-plane/default-cluster.js');
-  const cp = await startControlPlane({ dataDir, port: o.apiPort, hsmPort: o.port, ...(o.firstSubnetOctet ? { firstSubnetOctet: o.firstSubnetOctet } : {}) });
+  const cp = await startControlPlane({ dataDir, port: o.apiPort, hsmPort: o.port, ...(o.firstSubnetOctet ? { firstSubnetOctet: o.firstSubnetOctet } : {}), ...(o.kmsQuotas ? { kmsQuotas: o.kmsQuotas } : {}) });
   let cluster: Awaited<ReturnType<typeof ensureDefaultCluster>>;
   try {
     cluster = await ensureDefaultCluster(cp, { dataDir, hsms: o.hsms, mtls: o.mtls, fips: o.fips });
@@ -325,9 +342,11 @@ async function cmdControlPlane(argv: string[]): Promise<void> {
       'health-interval-ms': { type: 'string', default: '2000' },
       'backup-interval-ms': { type: 'string', default: '86400000' },
       'kms-store-hsms': { type: 'string', default: '2' },
+      'kms-quotas': { type: 'string' },
       'no-kms': { type: 'boolean', default: false },
     },
   });
+  const kmsQuotas = await quotasArg(values['kms-quotas']);
   const num = (name: string, v: string, min: number, max: number): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} takes an integer from ${min} to ${max}`);
@@ -344,6 +363,7 @@ async function cmdControlPlane(argv: string[]): Promise<void> {
     backupIntervalMs: num('backup-interval-ms', values['backup-interval-ms'], 100, 365 * 86_400_000),
     kms: !values['no-kms'],
     kmsStoreHsms: num('kms-store-hsms', values['kms-store-hsms'], 1, 6),
+    ...(kmsQuotas ? { kmsQuotas } : {}),
   });
   const dir = resolve(values['data-dir']);
   process.stdout.write(`Strongroom control plane: ${cp.url} (region ${cp.region})

@@ -16,6 +16,7 @@ import { BackupManager } from './backups/manager.js';
 import { cloudHsmV2Service } from './service.js';
 import { FIRST_SUBNET_OCTET } from './operations/CreateCluster.js';
 import { startKms, type Kms } from '../kms/main.js';
+import type { QuotaTable } from '../kms/quotas.js';
 
 export const DEFAULT_REGION = 'local-1';
 /** userAgent of the calls `strongroom up` makes in-process for the default cluster. */
@@ -41,6 +42,8 @@ export interface ControlPlaneOptions {
   kmsStoreHsms?: number;
   /** Loopback range (127.N) of KMS's own key store; default 127.<firstSubnetOctet - 1>. */
   kmsSubnetBase?: string;
+  /** KMS request quotas in requests/s (ThrottlingException beyond them); default none. */
+  kmsQuotas?: QuotaTable;
 }
 
 export interface ControlPlane {
@@ -81,7 +84,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const firstOctet = opts.firstSubnetOctet ?? FIRST_SUBNET_OCTET;
   const kms = opts.kms === false ? undefined : await startKms({
     dataDir: dir, cp: state, region: DEFAULT_REGION, hsmPort: opts.hsmPort ?? 2223, subnetBase: opts.kmsSubnetBase ?? `127.${firstOctet - 1}`,
-    ...(opts.kmsStoreHsms ? { storeHsms: opts.kmsStoreHsms } : {}), ...(opts.dayMs ? { dayMs: opts.dayMs } : {}), log,
+    ...(opts.kmsStoreHsms ? { storeHsms: opts.kmsStoreHsms } : {}), ...(opts.dayMs ? { dayMs: opts.dayMs } : {}), ...(opts.kmsQuotas ? { quotas: opts.kmsQuotas } : {}), log,
   });
   const server = await startAwsServer({ host: opts.host ?? '127.0.0.1', port: opts.port, services: kms ? [service, kms.service] : [service], iam, events, log });
   const rootIdentity = iam.identityOf(boot.accountId, null, boot.accessKeyId);

@@ -35,6 +35,7 @@ export const K = {
   clusterNotFound: 'CloudHsmClusterNotFoundException',
   clusterNotRelated: 'CloudHsmClusterNotRelatedException',
   incorrectTrustAnchor: 'IncorrectTrustAnchorException',
+  throttling: 'ThrottlingException',
 } as const;
 
 export type KmsErrorName = (typeof K)[keyof typeof K];

@@ -11,6 +11,7 @@ import { KmsDb } from './db.js';
 import { openOwnStore, type OwnStore } from './stores/internal.js';
 import { CustomStores } from './stores/custom.js';
 import { kmsService } from './service.js';
+import { RequestQuotas, type QuotaTable } from './quotas.js';
 import { clientFor, type Deps } from './operations/common.js';
 import { rotate } from './operations/rotation.js';
 
@@ -26,6 +27,8 @@ export interface KmsOptions {
   storeHsms?: number;
   dayMs?: number;
   sweepIntervalMs?: number;
+  /** Request quotas in requests/s (see quotas.ts); none: no throttling. */
+  quotas?: QuotaTable;
   log: (line: string) => void;
 }
 
@@ -41,7 +44,7 @@ export async function startKms(opts: KmsOptions): Promise<Kms> {
   const store = await openOwnStore({ dir: join(opts.dataDir, 'kms-store'), port: opts.hsmPort, subnetBase: opts.subnetBase, hsms: opts.storeHsms ?? 2, region: opts.region, log: opts.log });
   const db = new KmsDb(join(opts.dataDir, 'kms.sqlite'), join(opts.dataDir, 'kms.key'));
   const custom = new CustomStores(db, opts.cp, opts.log);
-  const deps: Deps = { db, own: store.client, custom, cp: opts.cp, dayMs: opts.dayMs ?? 86_400_000, log: opts.log };
+  const deps: Deps = { db, own: store.client, custom, cp: opts.cp, dayMs: opts.dayMs ?? 86_400_000, log: opts.log, ...(opts.quotas ? { quotas: new RequestQuotas(opts.quotas) } : {}) };
   custom.resume();
 
   let sweeping = false;

@@ -1,9 +1,12 @@
 // The `kms` AwsService: target prefix TrentService, signing name and IAM namespace kms, CloudTrail
 // source kms.amazonaws.com, one operation per file under operations/. Holds no state (it is in Deps).
+// With request quotas on (Deps.quotas), each authorised request first takes its share of them.
 
-import type { AwsService } from '../aws/server.js';
+import type { AwsCallContext, AwsOperationSpec, AwsService } from '../aws/server.js';
+import { parseBlob } from './ciphertext.js';
 import { K } from './errors.js';
-import type { Deps } from './operations/common.js';
+import { CRYPTO_OPERATIONS, type Draw, type RequestQuotas } from './quotas.js';
+import { findKey, type Deps, type In } from './operations/common.js';
 import { CreateKey } from './operations/CreateKey.js';
 import { DescribeKey } from './operations/DescribeKey.js';
 import { ListKeys } from './operations/ListKeys.js';
@@ -60,7 +63,42 @@ export function kmsService(deps: Deps): AwsService {
     signingName: 'kms',
     actionPrefix: 'kms',
     eventSource: 'kms.amazonaws.com',
-    operations: Object.fromEntries(Object.entries(ops).map(([name, make]) => [name, (make as (d: Deps) => AwsService['operations'][string])(deps)])),
+    operations: Object.fromEntries(Object.entries(ops).map(([name, make]) => {
+      const spec = (make as (d: Deps) => AwsOperationSpec)(deps);
+      return [name, deps.quotas ? throttled(deps, deps.quotas, name, spec) : spec];
+    })),
     errors: { invalidRequest: K.validation, accessDenied: K.denied, internal: K.internal },
   };
+}
+
+/** `spec` with its handler behind the request quotas. */
+function throttled(d: Deps, quotas: RequestQuotas, name: string, spec: AwsOperationSpec): AwsOperationSpec {
+  return {
+    ...spec,
+    handler: (ctx, i) => {
+      quotas.take(draw(d, quotas, name, ctx, i as In));
+      return spec.handler(ctx, i);
+    },
+  };
+}
+
+/** The quotas a request draws on: its key's type and store for cryptographic operations. */
+function draw(d: Deps, quotas: RequestQuotas, name: string, ctx: AwsCallContext, i: In): Draw {
+  const account = ctx.identity.accountId;
+  if (!CRYPTO_OPERATIONS.has(name)) return quotas.draws(name, account);
+  if (name === 'GenerateRandom') {
+    const store = i['CustomKeyStoreId'];
+    return quotas.draws(name, account, undefined, typeof store === 'string' ? { storeId: store } : {});
+  }
+  const named = i[name === 'ReEncrypt' ? 'DestinationKeyId' : 'KeyId'];
+  let key = typeof named === 'string' ? findKey(d, ctx, named) : undefined;
+  if (!key && name === 'Decrypt' && typeof i['CiphertextBlob'] === 'string') {
+    try {
+      key = findKey(d, ctx, parseBlob(Buffer.from(i['CiphertextBlob'], 'base64')).keyId);
+    } catch {
+      // not a blob of ours: the handler says so; the request still counts as symmetric
+    }
+  }
+  const pair = i['KeyPairSpec'];
+  return quotas.draws(name, account, key, typeof pair === 'string' && name.startsWith('GenerateDataKeyPair') ? { keyPairSpec: pair } : {});
 }

@@ -9,6 +9,7 @@ import type { StrongroomClient } from '../../client/client.js';
 import type { ControlPlaneState } from '../../control-plane/state.js';
 import type { KeyRow, KmsDb } from '../db.js';
 import type { CustomStores } from '../stores/custom.js';
+import type { RequestQuotas } from '../quotas.js';
 import { K, kmsError, validation } from '../errors.js';
 
 export interface Deps {
@@ -20,6 +21,8 @@ export interface Deps {
   /** Length of a "day" for deletion windows and rotation periods (tests shorten it). */
   dayMs: number;
   log: (line: string) => void;
+  /** Request quotas (ThrottlingException beyond them); none unless configured. */
+  quotas?: RequestQuotas;
 }
 
 export type Op<I = Record<string, unknown>, O = unknown> = (deps: Deps) => AwsOperationSpec<I, O>;
