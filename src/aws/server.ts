@@ -86,7 +86,16 @@ export interface AwsServerOptions {
   /** Where internal faults are reported (never secrets); default stderr. */
   log?: (line: string) => void;
   maxBodyBytes?: number;
+  /**
+   * Plain HTTP routes beside the AWS API (which is POST /): path prefix → handler, such as
+   * '/metrics' or '/console'. A route owns its whole exchange, authentication included: the AWS
+   * pipeline (SigV4, IAM, the event history) does not run for it.
+   */
+  routes?: Record<string, HttpRoute>;
 }
+
+/** A plain HTTP handler served next to the AWS API (see AwsServerOptions.routes). */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -309,8 +318,17 @@ export function startAwsServer(opts: AwsServerOptions): Promise<AwsServer> {
     });
   }
 
+  const routes = Object.entries(opts.routes ?? {}).sort(([a], [b]) => b.length - a.length);
+  /** The route whose prefix is the path or a parent of it (the longest); '/' is always the AWS API. */
+  const routeFor = (url: string | undefined): HttpRoute | undefined => {
+    if (routes.length === 0) return undefined;
+    const path = (url ?? '/').split('?')[0]!;
+    if (path === '/') return undefined;
+    return routes.find(([prefix]) => path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : prefix + '/'))?.[1];
+  };
+
   const server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
+    (routeFor(req.url) ?? handle)(req, res).catch((e: unknown) => {
       log(`aws: reply failed: ${(e as Error)?.message}`);
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();

@@ -275,3 +275,35 @@ describe('event history', () => {
     expect(last.responseElements).toMatchObject({ Cluster: { ClusterId: 'cluster-newnewnewnew', PreCoPassword: HIDDEN } });
   });
 });
+
+describe('plain HTTP routes beside the API', () => {
+  let routed: Fixture;
+  beforeAll(async () => {
+    const reply = (text: string) => async (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`${text} ${req.method} ${req.url}`);
+    };
+    routed = await startFixture({ routes: { '/metrics': reply('metrics'), '/console': reply('console'), '/console/api': reply('api'), '/broken': async () => { throw new Error('route bug'); } } });
+  });
+  afterAll(async () => {
+    await routed?.close();
+  });
+
+  it('serves a route at its path and below it, the longest prefix winning', async () => {
+    const get = async (path: string) => (await fetch(routed.server.url + path)).text();
+    expect(await get('/metrics')).toBe('metrics GET /metrics');
+    expect(await get('/metrics?x=1')).toBe('metrics GET /metrics?x=1');
+    expect(await get('/console/app.js')).toBe('console GET /console/app.js');
+    expect(await get('/console/api/clusters')).toBe('api GET /console/api/clusters');
+  });
+
+  it('leaves / and unknown paths to the AWS API, which signs and answers as before', async () => {
+    expect((await fetch(routed.server.url + '/metricsx')).status).toBe(400);
+    expect((await fetch(routed.server.url + '/', { method: 'POST' })).status).toBe(400);
+    const r = await rawCall(routed.server.url, 'TestService.Echo', { A: 1 }, routed.root, { service: 'testsvc' });
+    expect(r.status).toBe(200);
+  });
+
+  it('turns a failing route into a bare 500', async () => {
+    expect((await fetch(routed.server.url + '/broken')).status).toBe(500);
+  });
+});
