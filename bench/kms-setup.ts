@@ -1,74 +1,37 @@
 // Setup shared by bench/kms.ts and test/kms: a real `strongroom control-plane` process (which also
-// serves KMS) in a temp directory, a KMS client with the bootstrapped root keys, and a customer
-// CloudHSM cluster made through the control plane (HSMs in two zones, initialised with a fresh
+// serves KMS; bench/control-plane-process.ts starts it) in a temp directory, a KMS client with the
+// bootstrapped root keys, and a customer CloudHSM cluster made through the control plane (HSMs in two zones, initialised with a fresh
 // customer CA, activated, with the crypto user kmsuser) ready for a custom key store.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { CloudHSMV2Client, CreateClusterCommand, CreateHsmCommand, DescribeClustersCommand, InitializeClusterCommand, type Cluster } from '@aws-sdk/client-cloudhsm-v2';
 import { createCa, signCsr } from '../src/pki/pki.js';
-import { freePort } from './free-port.js';
+import { ROOT, STRONGROOM_BIN, spawnControlPlane, type AwsCredentials, type ControlPlaneProcess } from './control-plane-process.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** The repository root whether this runs from bench/ (vitest) or dist/bench/ (npm run bench:kms). */
-export const ROOT = here.includes(`${join('dist', 'bench')}`) ? resolve(here, '../..') : resolve(here, '..');
-export const STRONGROOM_BIN = join(ROOT, 'dist/src/bin/strongroom.js');
+export { ROOT, STRONGROOM_BIN };
 export const CLI_BIN = join(ROOT, 'dist/src/bin/strongroom-cli.js');
 
-export interface KmsPlane {
-  dir: string;
+/** A control plane process with SDK clients on its endpoints. */
+export interface KmsPlane extends ControlPlaneProcess {
+  /** The KMS endpoint (DIR/endpoints.json "kms"). */
   url: string;
-  hsmPort: number;
-  proc: ChildProcess;
-  credentials: { accessKeyId: string; secretAccessKey: string };
   kms: KMSClient;
   hsm: CloudHSMV2Client;
-  kmsFor(creds: { accessKeyId: string; secretAccessKey: string }): KMSClient;
-  stop(): Promise<void>;
+  kmsFor(creds: AwsCredentials): KMSClient;
 }
-
 
 /** `nodeArgs` go to the control plane's node (e.g. --cpu-prof for profiling). */
 export async function startKmsPlane(extra: string[] = [], nodeArgs: string[] = []): Promise<KmsPlane> {
-  const dir = mkdtempSync(join(tmpdir(), 'strongroom-kms-'));
-  const hsmPort = await freePort();
-  const octet = String(30 + Math.floor(Math.random() * 180));
-  const proc = spawn(process.execPath, [...nodeArgs, STRONGROOM_BIN, 'control-plane', '--data-dir', dir, '--port', '0', '--hsm-port', String(hsmPort), '--subnet-octet', octet, '--health-interval-ms', '500', '--backup-interval-ms', '3600000', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  await new Promise<void>((res, rej) => {
-    const rl = createInterface({ input: proc.stdout! });
-    const t = setTimeout(() => rej(new Error(`control plane did not start: ${err}`)), 90_000);
-    rl.on('line', (l) => {
-      if (l.startsWith('Press Ctrl-C')) {
-        clearTimeout(t);
-        res();
-      }
-    });
-    proc.once('exit', (c) => rej(new Error(`control plane exited ${c}: ${err}`)));
-  });
-  const endpoints = JSON.parse(readFileSync(join(dir, 'endpoints.json'), 'utf8')) as { kms: string; cloudhsmv2: string; region: string };
-  const text = readFileSync(join(dir, 'aws-credentials'), 'utf8');
-  const credentials = { accessKeyId: /aws_access_key_id = (\S+)/.exec(text)![1]!, secretAccessKey: /aws_secret_access_key = (\S+)/.exec(text)![1]! };
-  const kmsFor = (c: { accessKeyId: string; secretAccessKey: string }) => new KMSClient({ endpoint: endpoints.kms, region: 'local-1', credentials: c, maxAttempts: 1 });
+  const cp = await spawnControlPlane({ dirPrefix: 'strongroom-kms-', startTimeoutMs: 90_000, args: ['--backup-interval-ms', '3600000', ...extra], nodeArgs });
+  const endpoints = JSON.parse(readFileSync(join(cp.dir, 'endpoints.json'), 'utf8')) as { kms: string; cloudhsmv2: string; region: string };
+  const kmsFor = (c: AwsCredentials) => new KMSClient({ endpoint: endpoints.kms, region: 'local-1', credentials: c, maxAttempts: 1 });
   return {
-    dir, url: endpoints.kms, hsmPort, proc, credentials, kmsFor,
-    kms: kmsFor(credentials),
-    hsm: new CloudHSMV2Client({ endpoint: endpoints.cloudhsmv2, region: 'local-1', credentials, maxAttempts: 1 }),
-    stop: () => new Promise<void>((res) => {
-      const done = () => {
-        rmSync(dir, { recursive: true, force: true });
-        res();
-      };
-      if (proc.exitCode !== null) return done();
-      proc.once('exit', done);
-      proc.kill('SIGTERM');
-    }),
+    ...cp, url: endpoints.kms, kmsFor,
+    kms: kmsFor(cp.credentials),
+    hsm: new CloudHSMV2Client({ endpoint: endpoints.cloudhsmv2, region: 'local-1', credentials: cp.credentials, maxAttempts: 1 }),
   };
 }
 

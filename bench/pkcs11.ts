@@ -10,12 +10,13 @@
 // Must never leave a process behind: the client daemon is killed by pid, the cluster stopped.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BENCH_CU, startBenchCluster } from './cluster.js';
+import { daemonPids } from './daemon-pids.js';
 import { measureTransportFloor, type FloorRow } from './transport-floor.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -39,20 +40,6 @@ const TARGETS: Record<string, (softhsm: number) => number> = {
   'ecdsa-p256-sign': () => 8000,
   'aes256-gcm-1k-encrypt': () => 15000,
 };
-
-function daemonPids(socket: string): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-      if (argv.includes('client-daemon') && argv.includes(socket)) pids.push(Number(d));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
 
 function runHarness(bin: string, module: string, pin: string, seconds: number, label: string, ops: string[], env: NodeJS.ProcessEnv): Row[] {
   const r = spawnSync(bin, [module, pin, String(seconds), label, ...ops], { env, encoding: 'utf8', timeout: (seconds + 2) * 8 * 4 * 1000 + 120_000 });

@@ -6,16 +6,36 @@ import { z } from 'zod';
 
 const B64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 /**
- * B64_RE's verdict, cheaper for big fields: a string that survives a decode/encode round trip is
- * canonical base64 (which B64_RE accepts); anything else (unpadded, odd trailing bits, bad
- * characters) gets the regex itself, so what is accepted and refused does not change.
+ * The bytes of a base64 string, or undefined where B64_RE refuses it; decodes once. A string that
+ * survives the decode/encode round trip is canonical base64 (which B64_RE accepts); anything else
+ * (unpadded, odd trailing bits, bad characters) gets the regex itself, so what is accepted and
+ * refused is B64_RE's verdict, and the bytes are what Buffer.from(s, 'base64') makes of it.
  */
-export function isBase64(s: string): boolean {
-  return Buffer.from(s, 'base64').toString('base64') === s || B64_RE.test(s);
+export function decodeBase64(s: string): Buffer | undefined {
+  const bytes = Buffer.from(s, 'base64');
+  return bytes.toString('base64') === s || B64_RE.test(s) ? bytes : undefined;
 }
-/** Base64 binary with a cap on the decoded size. */
-export const b64 = (maxBytes: number) =>
-  z.string().max(Math.ceil(maxBytes / 3) * 4 + 4).refine(isBase64, 'must be base64');
+export function isBase64(s: string): boolean {
+  return decodeBase64(s) !== undefined;
+}
+const b64Max = (maxBytes: number) => z.string().max(Math.ceil(maxBytes / 3) * 4 + 4);
+/**
+ * Base64 binary with a cap on the decoded size; parses to the decoded bytes, so the HSM decodes each
+ * field once (here) and handlers take the Buffer. On the wire, and to clients, it is a string. A
+ * check rather than a transform: a pipe would stop after a failed size check, and a bad field gets
+ * both issues (size, then 'must be base64') exactly as the refine it replaced gave.
+ */
+export const b64 = (maxBytes: number): z.ZodType<Buffer, string> =>
+  b64Max(maxBytes).check((ctx) => {
+    const bytes = decodeBase64(ctx.value);
+    if (bytes) (ctx as { value: unknown }).value = bytes;
+    else ctx.issues.push({ code: 'custom', message: 'must be base64', input: ctx.value });
+  }) as unknown as z.ZodType<Buffer, string>;
+/**
+ * Base64 kept as text once parsed: token files and the clone package (their shapes are also results,
+ * and approvals compare tokens as text), and object values (stored and returned as sent).
+ */
+export const b64Text = (maxBytes: number) => b64Max(maxBytes).refine(isBase64, 'must be base64');
 export const secret = <T extends z.ZodType>(t: T) => t.meta({ secret: true });
 
 /** Largest payload accepted for one crypto call (CloudHSM accepts up to 16 KiB; we allow 64 KiB). */
@@ -75,15 +95,18 @@ export const MechParams = z.object({
   /** AES-KW: alternative initial value (hex). */
   wrapIv: b64(16).optional(),
 }).strict();
-export type MechParams = z.infer<typeof MechParams>;
+/** Mechanism parameters as a client sends them (binary ones in base64). */
+export type MechParams = z.input<typeof MechParams>;
+/** Mechanism parameters as the HSM's schema check leaves them: binary ones decoded to bytes. */
+export type ParsedMechParams = z.output<typeof MechParams>;
 
 // --- MFA and quorum (reference §3): token files as CloudHSM's CLI writes them ------------------
 
 /** One token of a token file: the HSM's bytes (base64) and the holder's RSA signature over them. */
 export const TokenEntry = z.object({
-  unsigned: b64(64).describe('SHA-256 of the token data, base64: the bytes the holder signs'),
+  unsigned: b64Text(64).describe('SHA-256 of the token data, base64: the bytes the holder signs'),
   signed: z.string().max(1400).regex(B64_RE, 'must be base64').describe('base64 sha256WithRSAEncryption signature over the decoded unsigned bytes, or empty'),
-  approval_data: b64(2048).optional().describe('quorum tokens: what is being approved (base64 JSON); unsigned = SHA-256 of it'),
+  approval_data: b64Text(2048).optional().describe('quorum tokens: what is being approved (base64 JSON); unsigned = SHA-256 of it'),
 }).strip();
 /** `{"version":"2.0","tokens":[{"unsigned":"…","signed":"…"}]}` */
 export const TokenFile = z.object({ version: z.literal('2.0'), tokens: z.array(TokenEntry).min(1).max(16) }).strip();
@@ -130,10 +153,10 @@ export const ops = {
         clusterId: z.string().max(64),
         senderCertificate: z.string().max(16384),
         recipientFingerprint: z.string().regex(/^[0-9a-f]{64}$/),
-        ephemeralPublicKey: b64(512),
-        iv: b64(16),
-        wrapped: b64(256),
-        signature: b64(512),
+        ephemeralPublicKey: b64Text(512),
+        iv: b64Text(16),
+        wrapped: b64Text(256),
+        signature: b64Text(512),
       }).strict(),
     }).strict(),
     auth: 'appliance',
@@ -221,7 +244,7 @@ export const ops = {
   'object.create': {
     params: z.object({
       class: z.enum(['certificate', 'data']),
-      value: b64(32 * 1024),
+      value: b64Text(32 * 1024).describe('kept as sent: object.getValue returns this text'),
       attributes: z.record(z.string().max(40), z.union([z.string().max(4096), z.boolean()])).optional()
         .describe('label, id, subject, issuer, serial-number (hex), application, certificate-type, token, private, modifiable'),
       session: z.boolean().optional(),
@@ -300,7 +323,10 @@ export const ops = {
 } as const satisfies Record<string, { params: z.ZodType; auth: 'none' | 'login' | 'appliance' }>;
 
 export type OpName = keyof typeof ops;
+/** An operation's params as a client sends them: what goes on the wire. */
 export type OpParams<N extends OpName> = z.input<(typeof ops)[N]['params']>;
+/** An operation's params as dispatch hands them to the handler: binary fields (b64) are Buffers. */
+export type ParsedParams<N extends OpName> = z.output<(typeof ops)[N]['params']>;
 
 // --- results ----------------------------------------------------------------------------------
 

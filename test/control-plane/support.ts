@@ -1,61 +1,20 @@
-// A real control plane process (dist/, like test/integration's harness) in a temp directory, an
-// SDK client on its endpoint with the bootstrapped root keys, and helpers to wait for states.
+// A real control plane process (dist/, started by bench/control-plane-process.ts) in a temp
+// directory, an SDK client on its endpoint with the bootstrapped root keys, and helpers to wait
+// for states.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { CloudHSMV2Client, DescribeClustersCommand, type Cluster } from '@aws-sdk/client-cloudhsm-v2';
 import { createCa, signCsr } from '../../src/pki/pki.js';
-import { STRONGROOM, freePort } from '../integration/harness.js';
+import { spawnControlPlane, type AwsCredentials, type ControlPlaneProcess } from '../../bench/control-plane-process.js';
 
-export interface RunningControlPlane {
-  dir: string;
-  url: string;
-  hsmPort: number;
-  proc: ChildProcess;
+export interface RunningControlPlane extends ControlPlaneProcess {
   client: CloudHSMV2Client;
-  credentials: { accessKeyId: string; secretAccessKey: string };
-  clientFor(creds: { accessKeyId: string; secretAccessKey: string }, region?: string): CloudHSMV2Client;
-  stop(): Promise<void>;
+  clientFor(creds: AwsCredentials, region?: string): CloudHSMV2Client;
 }
 
 export async function startControlPlaneProcess(extra: string[] = []): Promise<RunningControlPlane> {
-  const dir = mkdtempSync(join(tmpdir(), 'strongroom-cp-'));
-  const hsmPort = await freePort();
-  const octet = String(30 + Math.floor(Math.random() * 180));
-  const proc = spawn(process.execPath, [STRONGROOM, 'control-plane', '--data-dir', dir, '--port', '0', '--hsm-port', String(hsmPort), '--subnet-octet', octet, '--health-interval-ms', '500', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((res, rej) => {
-    const rl = createInterface({ input: proc.stdout! });
-    const t = setTimeout(() => rej(new Error(`control plane did not start: ${err}`)), 30_000);
-    rl.on('line', (l) => {
-      const m = /^Strongroom control plane: (\S+)/.exec(l);
-      if (m) {
-        clearTimeout(t);
-        res(m[1]!);
-      }
-    });
-    proc.once('exit', (c) => rej(new Error(`control plane exited ${c}: ${err}`)));
-  });
-  const text = readFileSync(join(dir, 'aws-credentials'), 'utf8');
-  const credentials = { accessKeyId: /aws_access_key_id = (\S+)/.exec(text)![1]!, secretAccessKey: /aws_secret_access_key = (\S+)/.exec(text)![1]! };
-  const clientFor = (c: { accessKeyId: string; secretAccessKey: string }, region = 'local-1') => new CloudHSMV2Client({ endpoint: url, region, credentials: c, maxAttempts: 1 });
-  return {
-    dir, url, hsmPort, proc, credentials, clientFor,
-    client: clientFor(credentials),
-    stop: () => new Promise<void>((res) => {
-      const done = () => {
-        rmSync(dir, { recursive: true, force: true });
-        res();
-      };
-      if (proc.exitCode !== null) return done();
-      proc.once('exit', done);
-      proc.kill('SIGTERM');
-    }),
-  };
+  const cp = await spawnControlPlane({ dirPrefix: 'strongroom-cp-', startTimeoutMs: 30_000, args: extra });
+  const clientFor = (c: AwsCredentials, region = 'local-1') => new CloudHSMV2Client({ endpoint: cp.url, region, credentials: c, maxAttempts: 1 });
+  return { ...cp, clientFor, client: clientFor(cp.credentials) };
 }
 
 export async function describe1(client: CloudHSMV2Client, clusterId: string): Promise<Cluster> {

@@ -4,7 +4,7 @@
 // software providers (SunJCE, SunRsaSign, SunEC); this file asserts every line. The library starts
 // the client daemon itself (as for any application); the test kills it by pid at the end.
 
-import { daemonPids } from './p11-cluster.js';
+import { daemonPids } from '../../bench/daemon-pids.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

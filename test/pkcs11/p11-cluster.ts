@@ -5,7 +5,7 @@
 // library started (by the pid file it writes next to its socket). Never touches another daemon.
 
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
@@ -137,19 +137,4 @@ export async function daemonStats(p: P11Cluster, until: (s: DaemonStats) => bool
     await new Promise((r) => setTimeout(r, 500));
   }
   return last!;
-}
-
-/** Pids of client daemons serving exactly this socket (found through /proc, killed by id). */
-export function daemonPids(socket: string): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-      if (argv.includes('client-daemon') && argv.includes(socket)) pids.push(Number(d));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
 }

@@ -9,7 +9,7 @@
 // output is not RFC 5649's. AES keys (16/24/32 bytes) are unaffected. The test pins down both:
 // Strongroom matches RFC 5649's own test vector; SoftHSMv2's deviation is asserted as such.
 
-import { daemonPids } from './p11-cluster.js';
+import { daemonPids } from '../../bench/daemon-pids.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

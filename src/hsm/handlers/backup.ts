@@ -7,7 +7,7 @@
 
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { HsmError } from '../../protocol/errors.js';
-import type { OpParams, OpResults } from '../../protocol/operations.js';
+import type { ParsedParams, OpResults } from '../../protocol/operations.js';
 import type { Handler, HsmContext } from '../context.js';
 
 const MAGIC = Buffer.from('SRBK');
@@ -121,7 +121,7 @@ async function clusterRecords(ctx: HsmContext): Promise<Array<{ id: string; valu
   return out;
 }
 
-const backupExport: Handler<OpParams<'cluster.backupExport'>, OpResults['cluster.backupExport']> = async (ctx, req) => {
+const backupExport: Handler<ParsedParams<'cluster.backupExport'>, OpResults['cluster.backupExport']> = async (ctx, req) => {
   const c = ctx.cluster();
   const records = await clusterRecords(ctx);
   const header: BackupHeader = { sourceClusterId: ctx.id.clusterId, sourceHsmId: ctx.id.hsmId, createdAt: new Date().toISOString(), records: records.length, clusterState: c.state };
@@ -132,11 +132,11 @@ const backupExport: Handler<OpParams<'cluster.backupExport'>, OpResults['cluster
   return { backup: file.toString('base64'), records: records.length, clusterState: c.state };
 };
 
-const backupImport: Handler<OpParams<'cluster.backupImport'>, OpResults['cluster.backupImport']> = async (ctx, req) => {
+const backupImport: Handler<ParsedParams<'cluster.backupImport'>, OpResults['cluster.backupImport']> = async (ctx, req) => {
   const c = ctx.cluster();
   if (c.state !== 'UNINITIALIZED') throw new HsmError('CKR_STRONGROOM_STATE', `a backup restores only into a new cluster; this one is ${c.state}`);
   if ((await ctx.users.list()).length > 0) throw new HsmError('CKR_STRONGROOM_STATE', 'a backup restores only into a new cluster; this one has users');
-  const { header, records } = openBackup(Buffer.from(req.params.backup, 'base64'), ctx.backupSecret());
+  const { header, records } = openBackup(req.params.backup, ctx.backupSecret());
   // Cluster identity last: once it is in, the node serves the restored cluster.
   const ordered = [...records.filter((r) => !r.id.startsWith('cluster/')), ...records.filter((r) => r.id.startsWith('cluster/'))];
   for (const r of ordered) {

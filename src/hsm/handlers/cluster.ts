@@ -3,14 +3,14 @@
 
 import { X509Certificate } from 'node:crypto';
 import { HsmError } from '../../protocol/errors.js';
-import type { OpParams, OpResults } from '../../protocol/operations.js';
+import type { ParsedParams, OpResults } from '../../protocol/operations.js';
 import type { Handler } from '../context.js';
 import { fingerprint, validateTrustAnchor, verifyChain } from '../../pki/pki.js';
 
 /** CloudHSM allows two registered trust anchors (reference §2). */
 export const MAX_TRUST_ANCHORS = 2;
 
-const info: Handler<OpParams<'cluster.info'>, OpResults['cluster.info']> = (ctx) => {
+const info: Handler<ParsedParams<'cluster.info'>, OpResults['cluster.info']> = (ctx) => {
   const state = ctx.state();
   let c;
   try {
@@ -37,13 +37,13 @@ const info: Handler<OpParams<'cluster.info'>, OpResults['cluster.info']> = (ctx)
   };
 };
 
-const csr: Handler<OpParams<'cluster.csr'>, OpResults['cluster.csr']> = (ctx) => ({
+const csr: Handler<ParsedParams<'cluster.csr'>, OpResults['cluster.csr']> = (ctx) => ({
   csr: ctx.cluster().csr,
   hsmCertificate: ctx.id.deviceCertificate,
   fleetCertificate: ctx.id.fleetCa,
 });
 
-const initialize: Handler<OpParams<'cluster.initialize'>, OpResults['cluster.initialize']> = async (ctx, req) => {
+const initialize: Handler<ParsedParams<'cluster.initialize'>, OpResults['cluster.initialize']> = async (ctx, req) => {
   const c = ctx.cluster();
   if (c.state !== 'UNINITIALIZED') throw new HsmError('CKR_STRONGROOM_STATE', `the cluster is already ${c.state}`);
   const { clusterCertificate, trustAnchor } = req.params;
@@ -72,7 +72,7 @@ const initialize: Handler<OpParams<'cluster.initialize'>, OpResults['cluster.ini
   return { state: 'INITIALIZED' };
 };
 
-const activate: Handler<OpParams<'cluster.activate'>, OpResults['cluster.activate']> = async (ctx, req) => {
+const activate: Handler<ParsedParams<'cluster.activate'>, OpResults['cluster.activate']> = async (ctx, req) => {
   const c = ctx.cluster();
   if (c.state === 'ACTIVE') throw new HsmError('CKR_STRONGROOM_STATE', 'the cluster is already activated');
   if (c.state !== 'INITIALIZED') throw new HsmError('CKR_STRONGROOM_STATE', 'the cluster must be initialised before it is activated');
@@ -86,7 +86,7 @@ function anchorView(a: { ref: string; pem: string }) {
   return { 'certificate-reference': a.ref, certificate: a.pem, 'cluster-coverage': 'full' as const };
 }
 
-const listTrustAnchors: Handler<OpParams<'mtls.listTrustAnchors'>, OpResults['mtls.listTrustAnchors']> = (ctx) => ({
+const listTrustAnchors: Handler<ParsedParams<'mtls.listTrustAnchors'>, OpResults['mtls.listTrustAnchors']> = (ctx) => ({
   trust_anchors: ctx.mtls().anchors.map(anchorView),
 });
 
@@ -95,7 +95,7 @@ function requireNamedAdmin(req: { session: { user: { username: string } | null; 
   if (req.session.user?.username !== 'admin') throw new HsmError('CKR_ACTION_PROHIBITED', 'only the user named admin may change mutual TLS settings');
 }
 
-const registerTrustAnchor: Handler<OpParams<'mtls.registerTrustAnchor'>, OpResults['mtls.registerTrustAnchor']> = async (ctx, req) => {
+const registerTrustAnchor: Handler<ParsedParams<'mtls.registerTrustAnchor'>, OpResults['mtls.registerTrustAnchor']> = async (ctx, req) => {
   const pem = req.params.pem.trim() + '\n';
   validateTrustAnchor(pem);
   const cur = ctx.mtls();
@@ -108,7 +108,7 @@ const registerTrustAnchor: Handler<OpParams<'mtls.registerTrustAnchor'>, OpResul
   return { trust_anchor: anchorView(a) };
 };
 
-const deregisterTrustAnchor: Handler<OpParams<'mtls.deregisterTrustAnchor'>, OpResults['mtls.deregisterTrustAnchor']> = async (ctx, req) => {
+const deregisterTrustAnchor: Handler<ParsedParams<'mtls.deregisterTrustAnchor'>, OpResults['mtls.deregisterTrustAnchor']> = async (ctx, req) => {
   requireNamedAdmin(req);
   const cur = ctx.mtls();
   const ref = req.params.certificateReference.toLowerCase();
@@ -121,7 +121,7 @@ const deregisterTrustAnchor: Handler<OpParams<'mtls.deregisterTrustAnchor'>, OpR
   return { message: 'Trust anchor deregistered successfully' };
 };
 
-const setEnforcement: Handler<OpParams<'mtls.setEnforcement'>, OpResults['mtls.setEnforcement']> = async (ctx, req) => {
+const setEnforcement: Handler<ParsedParams<'mtls.setEnforcement'>, OpResults['mtls.setEnforcement']> = async (ctx, req) => {
   requireNamedAdmin(req);
   const cur = ctx.mtls();
   if (req.params.level === 'cluster') {
@@ -133,24 +133,24 @@ const setEnforcement: Handler<OpParams<'mtls.setEnforcement'>, OpResults['mtls.s
   return { message: `Mutual TLS enforcement set to ${req.params.level}` };
 };
 
-const getEnforcement: Handler<OpParams<'mtls.getEnforcement'>, OpResults['mtls.getEnforcement']> = (ctx) => ({
+const getEnforcement: Handler<ParsedParams<'mtls.getEnforcement'>, OpResults['mtls.getEnforcement']> = (ctx) => ({
   'mtls-enforcement-level': ctx.mtls().enforcement,
 });
 
-const device: Handler<OpParams<'cluster.device'>, OpResults['cluster.device']> = (ctx) => ({
+const device: Handler<ParsedParams<'cluster.device'>, OpResults['cluster.device']> = (ctx) => ({
   'hsm-id': ctx.id.hsmId,
   'cluster-id': ctx.id.clusterId,
   state: ctx.state(),
   deviceCertificate: ctx.id.deviceCertificate,
 });
 
-const cloneExport: Handler<OpParams<'cluster.cloneExport'>, OpResults['cluster.cloneExport']> = async (ctx, req) => {
+const cloneExport: Handler<ParsedParams<'cluster.cloneExport'>, OpResults['cluster.cloneExport']> = async (ctx, req) => {
   const pkg = await ctx.clone.export(req.params.recipientCertificate);
   req.detail['recipient'] = pkg.recipientFingerprint.slice(0, 16);
   return { package: pkg };
 };
 
-const cloneImport: Handler<OpParams<'cluster.cloneImport'>, OpResults['cluster.cloneImport']> = async (ctx, req) => {
+const cloneImport: Handler<ParsedParams<'cluster.cloneImport'>, OpResults['cluster.cloneImport']> = async (ctx, req) => {
   const st = ctx.state();
   if (st !== 'UNCLONED' && st !== 'DEGRADED') throw new HsmError('CKR_STRONGROOM_STATE', `this HSM is ${st}: it already holds the domain key`);
   await ctx.clone.import(req.params.package);
@@ -158,7 +158,7 @@ const cloneImport: Handler<OpParams<'cluster.cloneImport'>, OpResults['cluster.c
   return { state: ctx.state() };
 };
 
-const mechanismList: Handler<OpParams<'mechanism.list'>, OpResults['mechanism.list']> = (ctx) => ({
+const mechanismList: Handler<ParsedParams<'mechanism.list'>, OpResults['mechanism.list']> = (ctx) => ({
   mechanisms: ctx.mechs.list().map((m) => ({ name: m.name, fips: m.fips, operations: [...m.operations] })),
 });
 

@@ -4,7 +4,7 @@
 
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { HsmError } from '../../protocol/errors.js';
-import type { OpParams, OpResults } from '../../protocol/operations.js';
+import type { ParsedParams, OpResults } from '../../protocol/operations.js';
 import type { Handler, HsmContext, Request } from '../context.js';
 import { buildAttributes, checkModify, type KeyClassName } from '../objects/attributes.js';
 import { canSee, describe, matchesFilter, requireOwner, requireVisible } from '../objects/access.js';
@@ -69,7 +69,7 @@ export async function storeNewKey(
   return lk;
 }
 
-const generateSymmetric: Handler<OpParams<'key.generateSymmetric'>, OpResults['key.generateSymmetric']> = async (ctx, req) => {
+const generateSymmetric: Handler<ParsedParams<'key.generateSymmetric'>, OpResults['key.generateSymmetric']> = async (ctx, req) => {
   const p = req.params;
   const shared = await checkShareList(ctx, req.session.user!.username, p.shareWith);
   const raw = generateSecret(p.keyType, p.keyLengthBytes);
@@ -84,7 +84,7 @@ function spki(k: KeyObject): Buffer {
   return k.export({ format: 'der', type: 'spki' });
 }
 
-const generateKeyPair: Handler<OpParams<'key.generateKeyPair'>, OpResults['key.generateKeyPair']> = async (ctx, req) => {
+const generateKeyPair: Handler<ParsedParams<'key.generateKeyPair'>, OpResults['key.generateKeyPair']> = async (ctx, req) => {
   const p = req.params;
   const shared = await checkShareList(ctx, req.session.user!.username, p.shareWith);
   let pair;
@@ -102,7 +102,7 @@ const generateKeyPair: Handler<OpParams<'key.generateKeyPair'>, OpResults['key.g
   return { public_key: describe(pub.rec, true), private_key: describe(priv.rec, true) };
 };
 
-const importPublic: Handler<OpParams<'key.importPublic'>, OpResults['key.importPublic']> = async (ctx, req) => {
+const importPublic: Handler<ParsedParams<'key.importPublic'>, OpResults['key.importPublic']> = async (ctx, req) => {
   let pub: KeyObject;
   try {
     pub = createPublicKey({ key: req.params.pem, format: 'pem' });
@@ -116,9 +116,9 @@ const importPublic: Handler<OpParams<'key.importPublic'>, OpResults['key.importP
   return { key: describe(lk.rec, true) };
 };
 
-const importSecret: Handler<OpParams<'key.importSecret'>, OpResults['key.importSecret']> = async (ctx, req) => {
+const importSecret: Handler<ParsedParams<'key.importSecret'>, OpResults['key.importSecret']> = async (ctx, req) => {
   const p = req.params;
-  const raw = Buffer.from(p.value, 'base64');
+  const raw = p.value;
   try {
     checkSymmetricLength(p.keyType, raw.length);
     const shared = await checkShareList(ctx, req.session.user!.username, p.shareWith);
@@ -130,7 +130,7 @@ const importSecret: Handler<OpParams<'key.importSecret'>, OpResults['key.importS
 };
 
 /** C_CopyObject: a new key with the same material; the template may only tighten (PKCS#11 §5.7). */
-const copy: Handler<OpParams<'key.copy'>, OpResults['key.copy']> = async (ctx, req) => {
+const copy: Handler<ParsedParams<'key.copy'>, OpResults['key.copy']> = async (ctx, req) => {
   const k = await ctx.keys.get(req.params.ref, req.session.connId);
   req.keyRefs.push(k.rec.ref);
   requireOwner(k, req.session, 'copy');
@@ -152,7 +152,7 @@ const copy: Handler<OpParams<'key.copy'>, OpResults['key.copy']> = async (ctx, r
   return { key: describe(lk.rec, true) };
 };
 
-const list: Handler<OpParams<'key.list'>, OpResults['key.list']> = (ctx, req) => {
+const list: Handler<ParsedParams<'key.list'>, OpResults['key.list']> = (ctx, req) => {
   const p = req.params;
   const visible = ctx.keys.all(req.session.connId)
     .filter((k) => canSee(k.rec, req.session) && matchesFilter(k.rec, p.filter))
@@ -176,14 +176,14 @@ async function ownedKey(ctx: HsmContext, req: Request<{ ref: string }>, what: st
   return k;
 }
 
-const del: Handler<OpParams<'key.delete'>, OpResults['key.delete']> = async (ctx, req) => {
+const del: Handler<ParsedParams<'key.delete'>, OpResults['key.delete']> = async (ctx, req) => {
   const k = await ownedKey(ctx, req, 'delete');
   if (k.rec.attrs.destroyable === false) throw new HsmError('CKR_ACTION_PROHIBITED', `key ${k.rec.ref} has destroyable=false`);
   await ctx.keys.delete(k);
   return { message: 'Key deleted successfully' };
 };
 
-const share: Handler<OpParams<'key.share'>, OpResults['key.share']> = async (ctx, req) => {
+const share: Handler<ParsedParams<'key.share'>, OpResults['key.share']> = async (ctx, req) => {
   const k = await ownedKey(ctx, req, 'share');
   const [u] = await checkShareList(ctx, k.rec.owner, [req.params.username]);
   if (k.rec.shared.includes(u!)) throw new HsmError('CKR_ARGUMENTS_BAD', `key ${k.rec.ref} is already shared with ${u}`);
@@ -192,7 +192,7 @@ const share: Handler<OpParams<'key.share'>, OpResults['key.share']> = async (ctx
   return { message: 'Key shared successfully' };
 };
 
-const unshare: Handler<OpParams<'key.unshare'>, OpResults['key.unshare']> = async (ctx, req) => {
+const unshare: Handler<ParsedParams<'key.unshare'>, OpResults['key.unshare']> = async (ctx, req) => {
   const k = await ownedKey(ctx, req, 'unshare');
   const u = req.params.username.toLowerCase();
   if (!k.rec.shared.includes(u)) throw new HsmError('CKR_ARGUMENTS_BAD', `key ${k.rec.ref} is not shared with ${u}`);
@@ -201,7 +201,7 @@ const unshare: Handler<OpParams<'key.unshare'>, OpResults['key.unshare']> = asyn
   return { message: 'Key unshared successfully' };
 };
 
-const setAttribute: Handler<OpParams<'key.setAttribute'>, OpResults['key.setAttribute']> = async (ctx, req) => {
+const setAttribute: Handler<ParsedParams<'key.setAttribute'>, OpResults['key.setAttribute']> = async (ctx, req) => {
   const k = await ctx.keys.get(req.params.ref, req.session.connId);
   req.keyRefs.push(k.rec.ref);
   const isAdmin = req.session.user!.role === 'admin';
@@ -216,7 +216,7 @@ const setAttribute: Handler<OpParams<'key.setAttribute'>, OpResults['key.setAttr
   return { message: 'Attribute set successfully' };
 };
 
-const getPublic: Handler<OpParams<'key.getPublic'>, OpResults['key.getPublic']> = async (ctx, req) => {
+const getPublic: Handler<ParsedParams<'key.getPublic'>, OpResults['key.getPublic']> = async (ctx, req) => {
   const k = await ctx.keys.get(req.params.ref, req.session.connId);
   requireVisible(k, req.session);
   if (k.rec.class === 'secret-key') throw new HsmError('CKR_KEY_TYPE_INCONSISTENT', `key ${k.rec.ref} is a secret key and has no public part`);

@@ -6,7 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { HsmError } from '../../protocol/errors.js';
-import type { ObjectDescription, OpParams, OpResults } from '../../protocol/operations.js';
+import type { ObjectDescription, ParsedParams, OpResults } from '../../protocol/operations.js';
 import type { Handler, HsmContext, Request, Session } from '../context.js';
 
 interface ObjectRecord {
@@ -75,7 +75,7 @@ async function find(ctx: HsmContext, req: Request<{ ref: string }>): Promise<{ r
   return { rec, version: r.version };
 }
 
-const create: Handler<OpParams<'object.create'>, OpResults['object.create']> = async (ctx, req) => {
+const create: Handler<ParsedParams<'object.create'>, OpResults['object.create']> = async (ctx, req) => {
   const p = req.params;
   const attrs: Record<string, string | number | boolean> = {
     label: '', id: '0x', token: !p.session, private: p.class === 'data', modifiable: true,
@@ -99,11 +99,11 @@ const create: Handler<OpParams<'object.create'>, OpResults['object.create']> = a
   return { object: describeObject(rec) };
 };
 
-const list: Handler<OpParams<'object.list'>, OpResults['object.list']> = async (ctx, req) => ({
+const list: Handler<ParsedParams<'object.list'>, OpResults['object.list']> = async (ctx, req) => ({
   objects: (await all(ctx, req.session)).map((o) => describeObject(o.rec)),
 });
 
-const getValue: Handler<OpParams<'object.getValue'>, OpResults['object.getValue']> = async (ctx, req) => ({
+const getValue: Handler<ParsedParams<'object.getValue'>, OpResults['object.getValue']> = async (ctx, req) => ({
   value: (await find(ctx, req)).rec.value,
 });
 
@@ -111,7 +111,7 @@ function requireOwner(o: ObjectRecord, s: Session): void {
   if (o.owner !== s.user?.username) throw new HsmError('CKR_ACTION_PROHIBITED', `only the owner of object ${o.ref} may change it`);
 }
 
-const del: Handler<OpParams<'object.delete'>, OpResults['object.delete']> = async (ctx, req) => {
+const del: Handler<ParsedParams<'object.delete'>, OpResults['object.delete']> = async (ctx, req) => {
   const o = await find(ctx, req);
   req.keyRefs.push(o.rec.ref);
   requireOwner(o.rec, req.session);
@@ -120,7 +120,7 @@ const del: Handler<OpParams<'object.delete'>, OpResults['object.delete']> = asyn
   return { message: 'Object deleted successfully' };
 };
 
-const setAttribute: Handler<OpParams<'object.setAttribute'>, OpResults['object.setAttribute']> = async (ctx, req) => {
+const setAttribute: Handler<ParsedParams<'object.setAttribute'>, OpResults['object.setAttribute']> = async (ctx, req) => {
   const o = await find(ctx, req);
   req.keyRefs.push(o.rec.ref);
   requireOwner(o.rec, req.session);

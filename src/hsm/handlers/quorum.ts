@@ -3,13 +3,13 @@
 // anyone asks for a registration token. Never returns anything secret: tokens are random bytes.
 
 import { HsmError } from '../../protocol/errors.js';
-import type { OpParams, OpResults } from '../../protocol/operations.js';
+import type { ParsedParams, OpResults } from '../../protocol/operations.js';
 import type { Handler } from '../context.js';
 
 const ADMIN_ONLY = new Set(['user', 'quorum', 'cluster']);
 const CU_ONLY = new Set(['key-management', 'key-usage']);
 
-const generate: Handler<OpParams<'quorum.generate'>, OpResults['quorum.generate']> = async (ctx, req) => {
+const generate: Handler<ParsedParams<'quorum.generate'>, OpResults['quorum.generate']> = async (ctx, req) => {
   const me = req.session.user!;
   const s = req.params.service;
   req.detail['service'] = s;
@@ -19,11 +19,11 @@ const generate: Handler<OpParams<'quorum.generate'>, OpResults['quorum.generate'
   return { service: s, token: file, 'token-timeout-seconds': ttlSeconds };
 };
 
-const list: Handler<OpParams<'quorum.list'>, OpResults['quorum.list']> = async (ctx) => ({ tokens: await ctx.quorum.list() });
+const list: Handler<ParsedParams<'quorum.list'>, OpResults['quorum.list']> = async (ctx) => ({ tokens: await ctx.quorum.list() });
 
-const listValues: Handler<OpParams<'quorum.listValues'>, OpResults['quorum.listValues']> = (ctx) => ctx.quorum.values();
+const listValues: Handler<ParsedParams<'quorum.listValues'>, OpResults['quorum.listValues']> = (ctx) => ctx.quorum.values();
 
-const setValue: Handler<OpParams<'quorum.setValue'>, OpResults['quorum.setValue']> = async (ctx, req) => {
+const setValue: Handler<ParsedParams<'quorum.setValue'>, OpResults['quorum.setValue']> = async (ctx, req) => {
   const { service, value } = req.params;
   req.detail['service'] = service;
   req.detail['value'] = value;
@@ -31,7 +31,7 @@ const setValue: Handler<OpParams<'quorum.setValue'>, OpResults['quorum.setValue'
   return { service, value };
 };
 
-const del: Handler<OpParams<'quorum.delete'>, OpResults['quorum.delete']> = async (ctx, req) => {
+const del: Handler<ParsedParams<'quorum.delete'>, OpResults['quorum.delete']> = async (ctx, req) => {
   req.detail['scope'] = req.params.scope;
   const n = await ctx.quorum.delete(req.params.scope, req.session.user!);
   return { message: `Deleted ${n} token(s)`, deleted: n };

@@ -4,10 +4,10 @@
 // Never echoes or logs the password, a code, a ticket or a signature.
 
 import { HsmError } from '../../protocol/errors.js';
-import type { OpParams, OpResults } from '../../protocol/operations.js';
+import type { ParsedParams, OpResults } from '../../protocol/operations.js';
 import type { Handler } from '../context.js';
 
-const login: Handler<OpParams<'login'>, OpResults['login']> = async (ctx, req) => {
+const login: Handler<ParsedParams<'login'>, OpResults['login']> = async (ctx, req) => {
   const p = req.params;
   req.detail['username'] = p.username.toLowerCase();
   req.detail['role'] = p.role;
@@ -53,13 +53,13 @@ const login: Handler<OpParams<'login'>, OpResults['login']> = async (ctx, req) =
   return tickets.length > 0 ? { username: u.username, role: u.role, tickets } : { username: u.username, role: u.role };
 };
 
-const logout: Handler<OpParams<'logout'>, OpResults['logout']> = (ctx, req) => {
+const logout: Handler<ParsedParams<'logout'>, OpResults['logout']> = (ctx, req) => {
   ctx.keys.dropSession(req.session.connId);
   req.session.user = null;
   return 'Logout successful';
 };
 
-const whoami: Handler<OpParams<'whoami'>, OpResults['whoami']> = (_ctx, req) => ({
+const whoami: Handler<ParsedParams<'whoami'>, OpResults['whoami']> = (_ctx, req) => ({
   username: req.session.user?.username ?? null,
   role: req.session.user?.role ?? (req.session.appliance ? 'appliance' : null),
   mtls: req.session.mtls,

@@ -7,12 +7,12 @@ import { checkSigningKey } from '../users/tokens.js';
 import { requireNoKmsUser } from '../users/mfa.js';
 import { base32Encode } from '../users/totp.js';
 import type { UserRecord } from '../users/users.js';
-import type { OpParams, OpResults } from '../../protocol/operations.js';
+import type { ParsedParams, OpResults } from '../../protocol/operations.js';
 import type { Handler } from '../context.js';
 
-const list: Handler<OpParams<'user.list'>, OpResults['user.list']> = async (ctx) => ({ users: await ctx.users.list() });
+const list: Handler<ParsedParams<'user.list'>, OpResults['user.list']> = async (ctx) => ({ users: await ctx.users.list() });
 
-const create: Handler<OpParams<'user.create'>, OpResults['user.create']> = async (ctx, req) => {
+const create: Handler<ParsedParams<'user.create'>, OpResults['user.create']> = async (ctx, req) => {
   const { username, role, password } = req.params;
   req.detail['username'] = username.toLowerCase();
   req.detail['role'] = role;
@@ -20,7 +20,7 @@ const create: Handler<OpParams<'user.create'>, OpResults['user.create']> = async
   return { username: username.toLowerCase(), role };
 };
 
-const del: Handler<OpParams<'user.delete'>, OpResults['user.delete']> = async (ctx, req) => {
+const del: Handler<ParsedParams<'user.delete'>, OpResults['user.delete']> = async (ctx, req) => {
   const { username, role } = req.params;
   const name = username.toLowerCase();
   req.detail['username'] = name;
@@ -33,7 +33,7 @@ const del: Handler<OpParams<'user.delete'>, OpResults['user.delete']> = async (c
   return { username: name, role };
 };
 
-const changePassword: Handler<OpParams<'user.changePassword'>, OpResults['user.changePassword']> = async (ctx, req) => {
+const changePassword: Handler<ParsedParams<'user.changePassword'>, OpResults['user.changePassword']> = async (ctx, req) => {
   const { username, role, password } = req.params;
   const me = req.session.user!;
   const name = username.toLowerCase();
@@ -50,7 +50,7 @@ const changePassword: Handler<OpParams<'user.changePassword'>, OpResults['user.c
   return { username: name, role };
 };
 
-const changeMfa: Handler<OpParams<'user.changeMfa'>, OpResults['user.changeMfa']> = async (ctx, req) => {
+const changeMfa: Handler<ParsedParams<'user.changeMfa'>, OpResults['user.changeMfa']> = async (ctx, req) => {
   const p = req.params;
   const me = req.session.user!;
   const name = p.username.toLowerCase();
@@ -91,7 +91,7 @@ const changeMfa: Handler<OpParams<'user.changeMfa'>, OpResults['user.changeMfa']
   return { username: name, role: p.role, mfa: [{ strategy: 'token-sign', status: 'enabled' }] };
 };
 
-const registerQuorum: Handler<OpParams<'user.registerQuorum'>, OpResults['user.registerQuorum']> = async (ctx, req) => {
+const registerQuorum: Handler<ParsedParams<'user.registerQuorum'>, OpResults['user.registerQuorum']> = async (ctx, req) => {
   const me = req.session.user!;
   req.detail['username'] = me.username;
   const pem = checkSigningKey(req.params.publicKey);

@@ -3,13 +3,13 @@
 
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { HsmError } from '../../protocol/errors.js';
-import type { OpParams, OpResults } from '../../protocol/operations.js';
+import type { ParsedParams, OpResults } from '../../protocol/operations.js';
 import type { Handler } from '../context.js';
 import { describe, requireAttr, requireOwner, requireUse } from '../objects/access.js';
 import { asymmetricFacts, checkSymmetricLength, symmetricFacts } from '../objects/facts.js';
 import { checkShareList, storeNewKey } from './keys.js';
 
-const wrap: Handler<OpParams<'key.wrap'>, OpResults['key.wrap']> = async (ctx, req) => {
+const wrap: Handler<ParsedParams<'key.wrap'>, OpResults['key.wrap']> = async (ctx, req) => {
   const p = req.params;
   const wk = await ctx.keys.get(p.wrappingRef, req.session.connId);
   const pk = await ctx.keys.get(p.payloadRef, req.session.connId);
@@ -34,7 +34,7 @@ const wrap: Handler<OpParams<'key.wrap'>, OpResults['key.wrap']> = async (ctx, r
   }
 };
 
-const unwrap: Handler<OpParams<'key.unwrap'>, OpResults['key.unwrap']> = async (ctx, req) => {
+const unwrap: Handler<ParsedParams<'key.unwrap'>, OpResults['key.unwrap']> = async (ctx, req) => {
   const p = req.params;
   const uk = await ctx.keys.get(p.unwrappingRef, req.session.connId);
   req.keyRefs.push(uk.rec.ref);
@@ -45,7 +45,7 @@ const unwrap: Handler<OpParams<'key.unwrap'>, OpResults['key.unwrap']> = async (
   m.checkParams?.('unwrap', params, uk.mech);
   if (p.keyClass === 'public-key') throw new HsmError('CKR_TEMPLATE_INCONSISTENT', 'public keys are imported with key import pem, not unwrapped');
   const shared = await checkShareList(ctx, req.session.user!.username, p.shareWith);
-  const raw = await m.unwrap!(uk.mech, Buffer.from(p.wrapped, 'base64'), params);
+  const raw = await m.unwrap!(uk.mech, p.wrapped, params);
   let parts;
   if (p.keyClass === 'secret-key') {
     if (p.keyType !== 'aes' && p.keyType !== 'generic-secret') throw new HsmError('CKR_TEMPLATE_INCONSISTENT', `a secret key cannot have key type ${p.keyType}`);
@@ -72,7 +72,7 @@ const unwrap: Handler<OpParams<'key.unwrap'>, OpResults['key.unwrap']> = async (
 };
 
 
-const derive: Handler<OpParams<'key.derive'>, OpResults['key.derive']> = async (ctx, req) => {
+const derive: Handler<ParsedParams<'key.derive'>, OpResults['key.derive']> = async (ctx, req) => {
   const p = req.params;
   const bk = await ctx.keys.get(p.baseRef, req.session.connId);
   req.keyRefs.push(bk.rec.ref);

@@ -3,13 +3,13 @@
 
 import crypto from 'node:crypto';
 import { HsmError } from '../../protocol/errors.js';
-import type { MechParams } from '../../protocol/operations.js';
+import type { ParsedMechParams } from '../../protocol/operations.js';
 import { aesName, bytesParam, onlyParams, paramError } from './common.js';
 import type { MechanismEntry, MechOperation } from './types.js';
 
 const NAME = 'CKM_AES_CBC_PAD';
 
-export function checkCbcParams(op: MechOperation, params: MechParams): { iv: Buffer | undefined } {
+export function checkCbcParams(op: MechOperation, params: ParsedMechParams): { iv: Buffer | undefined } {
   onlyParams(NAME, params, ['iv']);
   const iv = bytesParam(params, 'iv');
   if (iv !== undefined && iv.length !== 16) throw paramError(NAME, `iv must be 16 bytes, got ${iv.length}`);

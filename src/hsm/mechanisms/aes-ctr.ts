@@ -4,13 +4,13 @@
 
 import crypto from 'node:crypto';
 import { HsmError } from '../../protocol/errors.js';
-import type { MechParams } from '../../protocol/operations.js';
+import type { ParsedMechParams } from '../../protocol/operations.js';
 import { aesName, bytesParam, onlyParams, paramError } from './common.js';
 import type { MechKey, MechanismEntry, MechOperation } from './types.js';
 
 const NAME = 'CKM_AES_CTR';
 
-export function checkCtrParams(params: MechParams): { iv: Buffer; counterBits: number } {
+export function checkCtrParams(params: ParsedMechParams): { iv: Buffer; counterBits: number } {
   onlyParams(NAME, params, ['iv', 'counterBits']);
   const iv = bytesParam(params, 'iv');
   if (iv === undefined) throw paramError(NAME, 'iv (the initial counter block) is required');
@@ -28,7 +28,7 @@ export function checkCounterRoom(iv: Buffer, counterBits: number, length: number
   if (start + blocks > mask + 1n) throw new HsmError('CKR_DATA_LEN_RANGE', `${NAME}: data would wrap the ${counterBits}-bit counter`);
 }
 
-function run(key: MechKey, data: Buffer, params: MechParams): Buffer {
+function run(key: MechKey, data: Buffer, params: ParsedMechParams): Buffer {
   const { iv, counterBits } = checkCtrParams(params);
   checkCounterRoom(iv, counterBits, data.length);
   const c = crypto.createCipheriv(aesName(key, 'ctr'), key.key, iv);

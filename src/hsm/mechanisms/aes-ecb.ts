@@ -3,12 +3,12 @@
 
 import crypto from 'node:crypto';
 import { HsmError } from '../../protocol/errors.js';
-import type { MechParams } from '../../protocol/operations.js';
+import type { ParsedMechParams } from '../../protocol/operations.js';
 import { aesName, onlyParams } from './common.js';
 import type { MechKey, MechanismEntry, MechOperation } from './types.js';
 
 const NAME = 'CKM_AES_ECB';
-const check = (params: MechParams): void => onlyParams(NAME, params, []);
+const check = (params: ParsedMechParams): void => onlyParams(NAME, params, []);
 
 function run(key: MechKey, data: Buffer, encrypt: boolean): Buffer {
   const name = aesName(key, 'ecb');

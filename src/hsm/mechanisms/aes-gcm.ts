@@ -9,7 +9,7 @@
 
 import crypto from 'node:crypto';
 import { HsmError, type CkrName } from '../../protocol/errors.js';
-import type { MechParams } from '../../protocol/operations.js';
+import type { ParsedMechParams } from '../../protocol/operations.js';
 import { aesName, bytesParam, onlyParams, paramError } from './common.js';
 import type { MechKey, MechanismEntry, MechOperation } from './types.js';
 
@@ -37,7 +37,7 @@ const NO_AAD = Buffer.alloc(0);
 interface GcmParams { iv: Buffer | undefined; aad: Buffer; tagBytes: number }
 
 /** Pure check. `hsmIv`: the HSM picks the IV, so a caller IV must be absent (or all zero, as PKCS#11 callers pass). */
-export function checkGcmParams(mech: string, op: MechOperation, params: MechParams, hsmIv: boolean): GcmParams {
+export function checkGcmParams(mech: string, op: MechOperation, params: ParsedMechParams, hsmIv: boolean): GcmParams {
   onlyParams(mech, params, ['iv', 'aad', 'tagBits']);
   const tagBits = params.tagBits ?? 128;
   if (!TAG_BITS.includes(tagBits)) throw paramError(mech, `tagBits must be one of ${TAG_BITS.join(', ')}`);

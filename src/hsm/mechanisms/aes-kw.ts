@@ -11,7 +11,7 @@
 
 import crypto from 'node:crypto';
 import { HsmError } from '../../protocol/errors.js';
-import type { MechParams } from '../../protocol/operations.js';
+import type { ParsedMechParams } from '../../protocol/operations.js';
 import { bytesParam, onlyParams, paramError, secretBytes } from './common.js';
 import type { MechKey, MechanismEntry, MechOperation } from './types.js';
 
@@ -20,7 +20,7 @@ export const KWP_DEFAULT_AIV = Buffer.from('a65959a6', 'hex');
 
 type Scheme = 'kw' | 'kwp' | 'kw-pkcs5';
 
-export function checkKwParams(mech: string, scheme: Scheme, params: MechParams): { iv: Buffer } {
+export function checkKwParams(mech: string, scheme: Scheme, params: ParsedMechParams): { iv: Buffer } {
   onlyParams(mech, params, ['wrapIv']);
   const iv = bytesParam(params, 'wrapIv');
   const want = scheme === 'kwp' ? 4 : 8;
@@ -89,13 +89,13 @@ function kwEntry(name: string, value: number, scheme: Scheme): MechanismEntry {
   return {
     name, value, keyTypes: ['aes'], minKeyBits: 128, maxKeyBits: 256, fips: true, operations: ['wrap', 'unwrap'],
     checkParams: (_op: MechOperation, params) => void checkKwParams(name, scheme, params),
-    wrap(key: MechKey, payload: Buffer, params: MechParams) {
+    wrap(key: MechKey, payload: Buffer, params: ParsedMechParams) {
       const { iv } = checkKwParams(name, scheme, params);
       checkWrapLength(name, scheme, payload.length);
       const input = scheme === 'kw-pkcs5' ? pkcs5Pad(payload) : payload;
       return kwWrap(secretBytes(key), input, iv, scheme === 'kwp');
     },
-    unwrap(key: MechKey, wrapped: Buffer, params: MechParams) {
+    unwrap(key: MechKey, wrapped: Buffer, params: ParsedMechParams) {
       const { iv } = checkKwParams(name, scheme, params);
       checkUnwrapLength(name, scheme, wrapped.length);
       const out = kwUnwrap(secretBytes(key), wrapped, iv, scheme === 'kwp', name);

@@ -2,18 +2,18 @@
 // Must never compare MACs with a non-constant-time comparison.
 
 import { cmac } from '@noble/ciphers/aes.js';
-import type { MechParams } from '../../protocol/operations.js';
+import type { ParsedMechParams } from '../../protocol/operations.js';
 import { checkSignatureLength, macEqual, onlyParams, secretBytes } from './common.js';
 import type { MechanismEntry, MechOperation } from './types.js';
 
 const NAME = 'CKM_AES_CMAC';
-const check = (params: MechParams): void => onlyParams(NAME, params, []);
+const check = (params: ParsedMechParams): void => onlyParams(NAME, params, []);
 
 export const cmacMechanisms: MechanismEntry[] = [
   {
     name: NAME, value: 0x108a, keyTypes: ['aes'], minKeyBits: 128, maxKeyBits: 256, fips: true,
     operations: ['sign', 'verify'],
-    checkParams: (_op: MechOperation, params: MechParams) => check(params),
+    checkParams: (_op: MechOperation, params: ParsedMechParams) => check(params),
     sign(key, data, params) {
       check(params);
       return Buffer.from(cmac(data, secretBytes(key)));

@@ -5,12 +5,12 @@
 import crypto from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { HsmError } from '../../protocol/errors.js';
-import type { MechParams } from '../../protocol/operations.js';
+import type { ParsedMechParams } from '../../protocol/operations.js';
 import type { MechKey } from './types.js';
 
 export type HashName = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
 export const HASH_BYTES: Readonly<Record<HashName, number>> = { sha1: 20, sha224: 28, sha256: 32, sha384: 48, sha512: 64 };
-export type MgfName = NonNullable<MechParams['mgf']>;
+export type MgfName = NonNullable<ParsedMechParams['mgf']>;
 export const MGF1_FOR: Readonly<Record<HashName, MgfName>> = {
   sha1: 'mgf1-sha1', sha224: 'mgf1-sha224', sha256: 'mgf1-sha256', sha384: 'mgf1-sha384', sha512: 'mgf1-sha512',
 };
@@ -25,21 +25,20 @@ export function paramError(mech: string, msg: string): HsmError {
 type BinaryParam = 'iv' | 'aad' | 'label' | 'publicData' | 'wrapIv';
 
 /** Refuses parameters the mechanism does not take, so a misplaced one is never silently ignored. */
-export function onlyParams(mech: string, params: MechParams, allowed: readonly (keyof MechParams)[]): void {
+export function onlyParams(mech: string, params: ParsedMechParams, allowed: readonly (keyof ParsedMechParams)[]): void {
   // for-in, not Object.entries: same order (params is a plain parsed object), no arrays per call.
   for (const k in params) {
-    if (params[k as keyof MechParams] !== undefined && !allowed.includes(k as keyof MechParams)) throw paramError(mech, `does not take the parameter '${k}'`);
+    if (params[k as keyof ParsedMechParams] !== undefined && !allowed.includes(k as keyof ParsedMechParams)) throw paramError(mech, `does not take the parameter '${k}'`);
   }
 }
 
-/** A base64 parameter as bytes (the wire schema has already checked the alphabet and size). */
-export function bytesParam(params: MechParams, field: BinaryParam): Buffer | undefined {
-  const v = params[field];
-  return v === undefined ? undefined : Buffer.from(v, 'base64');
+/** A binary parameter's bytes (the wire schema has checked the base64 and size, and decoded it). */
+export function bytesParam(params: ParsedMechParams, field: BinaryParam): Buffer | undefined {
+  return params[field];
 }
 
 /** The mgf parameter must name MGF1 with the same hash: node:crypto cannot use a different one. */
-export function checkMgf(mech: string, hash: HashName, params: MechParams): void {
+export function checkMgf(mech: string, hash: HashName, params: ParsedMechParams): void {
   if (params.mgf !== undefined && params.mgf !== MGF1_FOR[hash]) {
     throw paramError(mech, `mgf must be ${MGF1_FOR[hash]} to match the hash ${hash}`);
   }

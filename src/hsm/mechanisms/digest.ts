@@ -2,14 +2,14 @@
 // Must never take a key or parameters, and never keep the data it hashes.
 
 import crypto from 'node:crypto';
-import type { MechParams } from '../../protocol/operations.js';
+import type { ParsedMechParams } from '../../protocol/operations.js';
 import { onlyParams, type HashName } from './common.js';
 import type { MechanismEntry, MechOperation } from './types.js';
 
 function digestEntry(name: string, value: number, hash: HashName): MechanismEntry {
   return {
     name, value, keyTypes: [], minKeyBits: 0, maxKeyBits: 0, fips: true, operations: ['digest'],
-    checkParams(_op: MechOperation, params: MechParams): void {
+    checkParams(_op: MechOperation, params: ParsedMechParams): void {
       onlyParams(name, params, []);
     },
     digest: (data) => crypto.createHash(hash).update(data).digest(),

@@ -8,7 +8,7 @@
 
 import crypto from 'node:crypto';
 import { HsmError } from '../../protocol/errors.js';
-import type { MechParams } from '../../protocol/operations.js';
+import type { ParsedMechParams } from '../../protocol/operations.js';
 import { CURVE_FIELD_BYTES, CURVE_JWK, bytesParam, curveOf, onlyParams, paramError, type CurveName, type HashName } from './common.js';
 import type { MechKey, MechanismEntry, MechOperation } from './types.js';
 
@@ -16,7 +16,7 @@ const NAME = 'CKM_ECDH1_DERIVE';
 /** Cap on a KDF output: more than any key this HSM makes. */
 export const ECDH_MAX_KDF_BYTES = 512;
 
-export function checkEcdhParams(params: MechParams): { peer: Buffer; kdf: 'null' | HashName } {
+export function checkEcdhParams(params: ParsedMechParams): { peer: Buffer; kdf: 'null' | HashName } {
   onlyParams(NAME, params, ['publicData', 'kdf']);
   const peer = bytesParam(params, 'publicData');
   if (peer === undefined || peer.length === 0) throw paramError(NAME, 'publicData (the peer public key) is required');
@@ -72,7 +72,7 @@ export const ecdhMechanisms: MechanismEntry[] = [
   {
     name: NAME, value: 0x1050, keyTypes: ['ec'], minKeyBits: 256, maxKeyBits: 521, fips: true, operations: ['derive'],
     checkParams: (_op: MechOperation, params) => void checkEcdhParams(params),
-    derive(baseKey: MechKey, params: MechParams, lengthBytes: number) {
+    derive(baseKey: MechKey, params: ParsedMechParams, lengthBytes: number) {
       const { peer, kdf } = checkEcdhParams(params);
       const curve = curveOf(baseKey.key, NAME);
       checkLength(kdf, curve, lengthBytes);

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HsmError } from '../../protocol/errors.js';
-import type { MechParams } from '../../protocol/operations.js';
+import type { ParsedMechParams } from '../../protocol/operations.js';
 import {
   CURVE_FIELD_BYTES, HASHES, HASH_TAG, checkSignatureLength, curveOf, onlyParams, signAsync, signCheap, verifyAsync, verifyCheap,
   type CurveName, type HashName,
@@ -19,7 +19,7 @@ const NOBLE = { secp256r1: p256, secp384r1: p384, secp521r1: p521, secp256k1 } a
 /** CKM_ECDSA accepts inputs up to the longest SHA-2 digest. */
 const MAX_RAW_INPUT = 64;
 
-const check = (mech: string, params: MechParams): void => onlyParams(mech, params, []);
+const check = (mech: string, params: ParsedMechParams): void => onlyParams(mech, params, []);
 
 function jwkBytes(v: string | undefined, mech: string): Buffer {
   if (v === undefined) throw new HsmError('CKR_KEY_TYPE_INCONSISTENT', `${mech}: EC key lacks a coordinate`);

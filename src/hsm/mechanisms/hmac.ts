@@ -2,7 +2,7 @@
 // Keys are generic-secret or AES. Must never compare MACs with a non-constant-time comparison.
 
 import crypto from 'node:crypto';
-import type { MechParams } from '../../protocol/operations.js';
+import type { ParsedMechParams } from '../../protocol/operations.js';
 import { HASH_BYTES, checkSignatureLength, macEqual, onlyParams, type HashName } from './common.js';
 import type { MechKey, MechanismEntry, MechOperation } from './types.js';
 
@@ -11,11 +11,11 @@ function hmac(key: MechKey, hash: HashName, data: Buffer): Buffer {
 }
 
 function hmacEntry(name: string, value: number, hash: HashName): MechanismEntry {
-  const check = (params: MechParams): void => onlyParams(name, params, []);
+  const check = (params: ParsedMechParams): void => onlyParams(name, params, []);
   return {
     name, value, keyTypes: ['generic-secret', 'aes'], minKeyBits: 8, maxKeyBits: 6400, fips: true,
     operations: ['sign', 'verify'],
-    checkParams: (_op: MechOperation, params: MechParams) => check(params),
+    checkParams: (_op: MechOperation, params: ParsedMechParams) => check(params),
     sign(key, data, params) {
       check(params);
       return hmac(key, hash, data);

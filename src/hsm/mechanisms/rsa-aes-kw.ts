@@ -1,12 +1,12 @@
 // CKM_RSA_AES_KEY_WRAP (PKCS#11 3.0 §2.1.21): a fresh 256-bit AES key is wrapped with RSA-OAEP
 // (params hash/mgf/label, default sha1), the payload with that AES key by RFC 5649 (KWP);
-// output = rsa-part (modulus length) || kwp-part. MechParams has no field for the AES key size, so
+// output = rsa-part (modulus length) || kwp-part. ParsedMechParams has no field for the AES key size, so
 // wrapping always uses 256 bits; unwrapping accepts 128/192/256-bit temporary keys.
 // Must never keep the temporary AES key: it is zeroed once used.
 
 import crypto from 'node:crypto';
 import { HsmError } from '../../protocol/errors.js';
-import type { MechParams } from '../../protocol/operations.js';
+import type { ParsedMechParams } from '../../protocol/operations.js';
 import { rsaModulusBytes } from './common.js';
 import { KWP_DEFAULT_AIV, checkUnwrapLength, kwUnwrap, kwWrap } from './aes-kw.js';
 import { checkOaepParams, oaepDecrypt, oaepEncrypt } from './rsa-oaep.js';
@@ -19,8 +19,8 @@ export const rsaAesKwMechanisms: MechanismEntry[] = [
   {
     name: NAME, value: 0x1054, keyTypes: ['rsa'], minKeyBits: 2048, maxKeyBits: 4096, fips: true,
     operations: ['wrap', 'unwrap'],
-    checkParams: (_op: MechOperation, params: MechParams) => void checkOaepParams(NAME, params),
-    wrap(key: MechKey, payload: Buffer, params: MechParams) {
+    checkParams: (_op: MechOperation, params: ParsedMechParams) => void checkOaepParams(NAME, params),
+    wrap(key: MechKey, payload: Buffer, params: ParsedMechParams) {
       const p = checkOaepParams(NAME, params);
       if (payload.length < 1) throw new HsmError('CKR_KEY_SIZE_RANGE', `${NAME}: nothing to wrap`);
       const aes = crypto.randomBytes(AES_KEY_BYTES);
@@ -30,7 +30,7 @@ export const rsaAesKwMechanisms: MechanismEntry[] = [
         aes.fill(0);
       }
     },
-    unwrap(key: MechKey, wrapped: Buffer, params: MechParams) {
+    unwrap(key: MechKey, wrapped: Buffer, params: ParsedMechParams) {
       const p = checkOaepParams(NAME, params);
       const k = rsaModulusBytes(key);
       if (wrapped.length <= k) throw new HsmError('CKR_WRAPPED_KEY_LEN_RANGE', `${NAME}: wrapped key shorter than the RSA part`);

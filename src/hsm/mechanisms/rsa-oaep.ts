@@ -4,13 +4,13 @@
 
 import crypto from 'node:crypto';
 import { HsmError, type CkrName } from '../../protocol/errors.js';
-import type { MechParams } from '../../protocol/operations.js';
+import type { ParsedMechParams } from '../../protocol/operations.js';
 import { HASH_BYTES, bytesParam, checkMgf, onlyParams, rsaModulusBytes, type HashName } from './common.js';
 import type { MechKey, MechanismEntry, MechOperation } from './types.js';
 
 export interface OaepParams { hash: HashName; label: Buffer | undefined }
 
-export function checkOaepParams(mech: string, params: MechParams, extra: readonly (keyof MechParams)[] = []): OaepParams {
+export function checkOaepParams(mech: string, params: ParsedMechParams, extra: readonly (keyof ParsedMechParams)[] = []): OaepParams {
   onlyParams(mech, params, ['hash', 'mgf', 'label', ...extra]);
   const hash = params.hash ?? 'sha1';
   checkMgf(mech, hash, params);

@@ -6,13 +6,13 @@
 
 import crypto from 'node:crypto';
 import { HsmError } from '../../protocol/errors.js';
-import type { MechParams } from '../../protocol/operations.js';
+import type { ParsedMechParams } from '../../protocol/operations.js';
 import { HASHES, HASH_TAG, checkSignatureLength, onlyParams, rsaModulusBytes, signAsync, verifyAsync, type HashName } from './common.js';
 import type { MechKey, MechanismEntry, MechOperation } from './types.js';
 
 const RSA = { keyTypes: ['rsa' as const], minKeyBits: 2048, maxKeyBits: 4096 };
 const NAME = 'CKM_RSA_PKCS';
-const check = (mech: string, params: MechParams): void => onlyParams(mech, params, []);
+const check = (mech: string, params: ParsedMechParams): void => onlyParams(mech, params, []);
 
 /** Pure: PKCS#1 v1.5 padding needs at least 11 bytes of the modulus. */
 function checkFits(key: MechKey, length: number, code: 'CKR_DATA_LEN_RANGE' | 'CKR_KEY_SIZE_RANGE'): void {

@@ -5,7 +5,7 @@
 
 import crypto from 'node:crypto';
 import { HsmError } from '../../protocol/errors.js';
-import type { MechParams } from '../../protocol/operations.js';
+import type { ParsedMechParams } from '../../protocol/operations.js';
 import {
   HASHES, HASH_BYTES, HASH_TAG, checkMgf, checkSignatureLength, onlyParams, paramError, rsaModulusBits, rsaModulusBytes,
   signAsync, verifyAsync, type HashName,
@@ -18,10 +18,10 @@ const RSA = { keyTypes: ['rsa' as const], minKeyBits: 2048, maxKeyBits: 4096 };
 interface PssParams { hash: HashName; saltLength: number }
 
 /** Pure check; `fixed` is the mechanism's own hash, `digestLength` picks the hash for raw PSS. */
-export function checkPssParams(mech: string, params: MechParams, fixed: HashName, key: MechKey | undefined): PssParams;
-export function checkPssParams(mech: string, params: MechParams, fixed: undefined, key: MechKey | undefined, digestLength: number): PssParams;
-export function checkPssParams(mech: string, params: MechParams, fixed: undefined, key: MechKey | undefined): PssParams | undefined;
-export function checkPssParams(mech: string, params: MechParams, fixed: HashName | undefined, key: MechKey | undefined, digestLength?: number): PssParams | undefined {
+export function checkPssParams(mech: string, params: ParsedMechParams, fixed: HashName, key: MechKey | undefined): PssParams;
+export function checkPssParams(mech: string, params: ParsedMechParams, fixed: undefined, key: MechKey | undefined, digestLength: number): PssParams;
+export function checkPssParams(mech: string, params: ParsedMechParams, fixed: undefined, key: MechKey | undefined): PssParams | undefined;
+export function checkPssParams(mech: string, params: ParsedMechParams, fixed: HashName | undefined, key: MechKey | undefined, digestLength?: number): PssParams | undefined {
   onlyParams(mech, params, ['hash', 'mgf', 'saltLength']);
   if (fixed !== undefined && params.hash !== undefined && params.hash !== fixed) throw paramError(mech, `hash must be ${fixed}`);
   // Raw PSS without params.hash takes the hash from the digest length; before the data is known

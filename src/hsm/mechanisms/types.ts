@@ -3,7 +3,7 @@
 // A mechanism must never log or keep its inputs.
 
 import type { KeyObject } from 'node:crypto';
-import type { MechParams } from '../../protocol/operations.js';
+import type { ParsedMechParams } from '../../protocol/operations.js';
 
 export type MechOperation = 'encrypt' | 'decrypt' | 'sign' | 'verify' | 'digest' | 'wrap' | 'unwrap' | 'derive';
 export type KeyTypeName = 'aes' | 'generic-secret' | 'rsa' | 'ec';
@@ -33,15 +33,15 @@ export interface MechanismEntry {
   /** Operations of a FIPS entry that are offered outside FIPS mode only (e.g. PKCS#1 v1.5 encryption). */
   nonFipsOperations?: MechOperation[];
   /** Pure check of the parameters for an operation; throws HsmError(CKR_MECHANISM_PARAM_INVALID). */
-  checkParams?(op: MechOperation, params: MechParams, key: MechKey | undefined): void;
-  encrypt?(key: MechKey, data: Buffer, params: MechParams): Awaitable<{ data: Buffer; iv?: Buffer }>;
-  decrypt?(key: MechKey, data: Buffer, params: MechParams): Awaitable<Buffer>;
-  sign?(key: MechKey, data: Buffer, params: MechParams): Awaitable<Buffer>;
-  verify?(key: MechKey, data: Buffer, signature: Buffer, params: MechParams): Awaitable<boolean>;
+  checkParams?(op: MechOperation, params: ParsedMechParams, key: MechKey | undefined): void;
+  encrypt?(key: MechKey, data: Buffer, params: ParsedMechParams): Awaitable<{ data: Buffer; iv?: Buffer }>;
+  decrypt?(key: MechKey, data: Buffer, params: ParsedMechParams): Awaitable<Buffer>;
+  sign?(key: MechKey, data: Buffer, params: ParsedMechParams): Awaitable<Buffer>;
+  verify?(key: MechKey, data: Buffer, signature: Buffer, params: ParsedMechParams): Awaitable<boolean>;
   digest?(data: Buffer): Awaitable<Buffer>;
   /** payload: raw bytes of a secret key, or PKCS#8 DER of a private key. */
-  wrap?(wrappingKey: MechKey, payload: Buffer, params: MechParams): Awaitable<Buffer>;
-  unwrap?(unwrappingKey: MechKey, wrapped: Buffer, params: MechParams): Awaitable<Buffer>;
+  wrap?(wrappingKey: MechKey, payload: Buffer, params: ParsedMechParams): Awaitable<Buffer>;
+  unwrap?(unwrappingKey: MechKey, wrapped: Buffer, params: ParsedMechParams): Awaitable<Buffer>;
   /** Returns lengthBytes of derived secret. */
-  derive?(baseKey: MechKey, params: MechParams, lengthBytes: number): Awaitable<Buffer>;
+  derive?(baseKey: MechKey, params: ParsedMechParams, lengthBytes: number): Awaitable<Buffer>;
 }

@@ -103,9 +103,9 @@ export class MfaService {
     return tickets.map((t) => t.toString('base64'));
   }
 
-  async useTicket(username: string, ticket: string): Promise<string | null> {
+  async useTicket(username: string, ticket: Buffer): Promise<string | null> {
     const now = this.opts.now();
-    const h = sha256(Buffer.from(ticket, 'base64'));
+    const h = sha256(ticket);
     let ok = false;
     await this.users.update(username, (r) => {
       const live = prune(r.tickets, now);

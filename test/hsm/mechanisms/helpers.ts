@@ -11,7 +11,6 @@ import { HsmError, type CkrName } from '../../../src/protocol/errors.js';
 import type { MechKey } from '../../../src/hsm/mechanisms/types.js';
 
 export const hex = (s: string): Buffer => Buffer.from(s, 'hex');
-export const b64 = (b: Buffer | string): string => (typeof b === 'string' ? hex(b) : b).toString('base64');
 
 export function vectors<T>(file: string): T {
   return JSON.parse(readFileSync(new URL(`../../vectors/${file}`, import.meta.url), 'utf8')) as T;

@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../../src/hsm/mechanisms/registry.js';
-import { b64, expectCode, hex, secretKey, vectors } from './helpers.js';
+import { expectCode, hex, secretKey, vectors } from './helpers.js';
 
 const reg = defaultRegistry();
 const m = (name: string) => reg.get(name);
@@ -19,7 +19,7 @@ describe('CKM_AES_GCM', () => {
   for (const v of vectors<{ cases: GcmCase[] }>('aes-gcm.json').cases) {
     it(`known answer: ${v.name}`, async () => {
       const k = secretKey(hex(v.key));
-      const params = { iv: b64(v.iv), aad: b64(v.aad) };
+      const params = { iv: hex(v.iv), aad: hex(v.aad) };
       const out = await gcm.encrypt!(k, hex(v.plaintext), params);
       expect(out.data.toString('hex')).toBe(v.ciphertext);
       expect(out.iv).toBeUndefined();
@@ -32,28 +32,28 @@ describe('CKM_AES_GCM', () => {
     const out = await gcm.encrypt!(k, Buffer.from('secret'), {});
     expect(out.iv?.length).toBe(12);
     expect(out.data.length).toBe(6 + 16);
-    expect((await gcm.decrypt!(k, out.data, { iv: out.iv!.toString('base64') })).toString()).toBe('secret');
+    expect((await gcm.decrypt!(k, out.data, { iv: out.iv! })).toString()).toBe('secret');
   });
 
   it('honours tagBits', async () => {
     const out = await gcm.encrypt!(k, Buffer.from('x'), { tagBits: 96 });
     expect(out.data.length).toBe(1 + 12);
-    expect((await gcm.decrypt!(k, out.data, { iv: out.iv!.toString('base64'), tagBits: 96 })).toString()).toBe('x');
+    expect((await gcm.decrypt!(k, out.data, { iv: out.iv!, tagBits: 96 })).toString()).toBe('x');
   });
 
   it('tampered tag → CKR_ENCRYPTED_DATA_INVALID', async () => {
     const out = await gcm.encrypt!(k, Buffer.from('secret'), {});
     out.data[out.data.length - 1] = (out.data[out.data.length - 1] ?? 0) ^ 1;
-    await expectCode(() => gcm.decrypt!(k, out.data, { iv: out.iv!.toString('base64') }), 'CKR_ENCRYPTED_DATA_INVALID');
+    await expectCode(() => gcm.decrypt!(k, out.data, { iv: out.iv! }), 'CKR_ENCRYPTED_DATA_INVALID');
   });
 
   it('wrong AAD → CKR_ENCRYPTED_DATA_INVALID', async () => {
-    const out = await gcm.encrypt!(k, Buffer.from('secret'), { aad: b64('01') });
-    await expectCode(() => gcm.decrypt!(k, out.data, { iv: out.iv!.toString('base64'), aad: b64('02') }), 'CKR_ENCRYPTED_DATA_INVALID');
+    const out = await gcm.encrypt!(k, Buffer.from('secret'), { aad: hex('01') });
+    await expectCode(() => gcm.decrypt!(k, out.data, { iv: out.iv!, aad: hex('02') }), 'CKR_ENCRYPTED_DATA_INVALID');
   });
 
   it('ciphertext shorter than the tag → CKR_ENCRYPTED_DATA_LEN_RANGE', async () => {
-    await expectCode(() => gcm.decrypt!(k, Buffer.alloc(15), { iv: b64('00'.repeat(12)) }), 'CKR_ENCRYPTED_DATA_LEN_RANGE');
+    await expectCode(() => gcm.decrypt!(k, Buffer.alloc(15), { iv: hex('00'.repeat(12)) }), 'CKR_ENCRYPTED_DATA_LEN_RANGE');
   });
 
   it('decrypt without IV → CKR_MECHANISM_PARAM_INVALID', async () => {
@@ -80,8 +80,8 @@ describe('CKM_AES_GCM', () => {
   });
 
   it('wrap with a caller IV → CKR_MECHANISM_PARAM_INVALID; tampered wrap → CKR_WRAPPED_KEY_INVALID', async () => {
-    await expectCode(() => gcm.wrap!(k, Buffer.alloc(32), { iv: b64('01'.repeat(12)) }), 'CKR_MECHANISM_PARAM_INVALID');
-    const w = await gcm.wrap!(k, Buffer.alloc(32), { iv: b64('00'.repeat(12)) });
+    await expectCode(() => gcm.wrap!(k, Buffer.alloc(32), { iv: hex('01'.repeat(12)) }), 'CKR_MECHANISM_PARAM_INVALID');
+    const w = await gcm.wrap!(k, Buffer.alloc(32), { iv: hex('00'.repeat(12)) });
     w[20] = (w[20] ?? 0) ^ 1;
     await expectCode(() => gcm.unwrap!(k, w, {}), 'CKR_WRAPPED_KEY_INVALID');
     await expectCode(() => gcm.unwrap!(k, Buffer.alloc(20), {}), 'CKR_WRAPPED_KEY_LEN_RANGE');
@@ -100,7 +100,7 @@ describe('CKM_CLOUDHSM_AES_GCM', () => {
     expect(await g.unwrap!(k, w, {})).toEqual(Buffer.alloc(16, 7));
   });
   it('caller IV → CKR_MECHANISM_PARAM_INVALID', async () => {
-    await expectCode(() => g.encrypt!(k, Buffer.alloc(1), { iv: b64('11'.repeat(12)) }), 'CKR_MECHANISM_PARAM_INVALID');
+    await expectCode(() => g.encrypt!(k, Buffer.alloc(1), { iv: hex('11'.repeat(12)) }), 'CKR_MECHANISM_PARAM_INVALID');
   });
   it('tampered ciphertext → CKR_ENCRYPTED_DATA_INVALID', async () => {
     const out = await g.encrypt!(k, Buffer.from('hello'), {});
@@ -115,7 +115,7 @@ describe('AES modes (SP 800-38A)', () => {
     it(`known answer: ${v.name}`, async () => {
       const e = m(v.mechanism);
       const k = secretKey(hex(v.key));
-      const params = v.iv ? { iv: b64(v.iv) } : {};
+      const params = v.iv ? { iv: hex(v.iv) } : {};
       const out = (await e.encrypt!(k, hex(spec.plaintext), params)).data;
       if (v.mechanism === 'CKM_AES_CBC_PAD') {
         expect(out.subarray(0, 64).toString('hex')).toBe(v.ciphertext);
@@ -133,27 +133,27 @@ describe('AES modes (SP 800-38A)', () => {
     const out = await m('CKM_AES_CBC_PAD').encrypt!(k, Buffer.from('abc'), {});
     expect(out.iv?.length).toBe(16);
     expect(out.data.length).toBe(16);
-    expect((await m('CKM_AES_CBC_PAD').decrypt!(k, out.data, { iv: out.iv!.toString('base64') })).toString()).toBe('abc');
+    expect((await m('CKM_AES_CBC_PAD').decrypt!(k, out.data, { iv: out.iv! })).toString()).toBe('abc');
   });
   it('CBC_PAD bad IV length → CKR_MECHANISM_PARAM_INVALID', async () => {
-    await expectCode(() => m('CKM_AES_CBC_PAD').encrypt!(k, Buffer.alloc(4), { iv: b64('00'.repeat(12)) }), 'CKR_MECHANISM_PARAM_INVALID');
+    await expectCode(() => m('CKM_AES_CBC_PAD').encrypt!(k, Buffer.alloc(4), { iv: hex('00'.repeat(12)) }), 'CKR_MECHANISM_PARAM_INVALID');
   });
   it('CBC_PAD bad padding → CKR_ENCRYPTED_DATA_INVALID', async () => {
-    const iv = b64('00'.repeat(16));
+    const iv = hex('00'.repeat(16));
     const out = (await m('CKM_AES_CBC_PAD').encrypt!(k, Buffer.alloc(16), { iv })).data;
     // Decrypting only the first block leaves a zero block where the padding should be.
     await expectCode(() => m('CKM_AES_CBC_PAD').decrypt!(k, out.subarray(0, 16), { iv }), 'CKR_ENCRYPTED_DATA_INVALID');
   });
   it('CBC_PAD ciphertext not a multiple of 16 → CKR_ENCRYPTED_DATA_LEN_RANGE', async () => {
-    await expectCode(() => m('CKM_AES_CBC_PAD').decrypt!(k, Buffer.alloc(17), { iv: b64('00'.repeat(16)) }), 'CKR_ENCRYPTED_DATA_LEN_RANGE');
+    await expectCode(() => m('CKM_AES_CBC_PAD').decrypt!(k, Buffer.alloc(17), { iv: hex('00'.repeat(16)) }), 'CKR_ENCRYPTED_DATA_LEN_RANGE');
   });
   it('CTR without IV or with a bad IV length → CKR_MECHANISM_PARAM_INVALID', async () => {
     await expectCode(() => m('CKM_AES_CTR').encrypt!(k, Buffer.alloc(4), {}), 'CKR_MECHANISM_PARAM_INVALID');
-    await expectCode(() => m('CKM_AES_CTR').encrypt!(k, Buffer.alloc(4), { iv: b64('00'.repeat(8)) }), 'CKR_MECHANISM_PARAM_INVALID');
-    await expectCode(() => m('CKM_AES_CTR').encrypt!(k, Buffer.alloc(4), { iv: b64('00'.repeat(16)), counterBits: 0 }), 'CKR_MECHANISM_PARAM_INVALID');
+    await expectCode(() => m('CKM_AES_CTR').encrypt!(k, Buffer.alloc(4), { iv: hex('00'.repeat(8)) }), 'CKR_MECHANISM_PARAM_INVALID');
+    await expectCode(() => m('CKM_AES_CTR').encrypt!(k, Buffer.alloc(4), { iv: hex('00'.repeat(16)), counterBits: 0 }), 'CKR_MECHANISM_PARAM_INVALID');
   });
   it('CTR data that would wrap the counter → CKR_DATA_LEN_RANGE', async () => {
-    const iv = b64('00'.repeat(15) + 'fe'); // 8-bit counter at 254: two blocks left
+    const iv = hex('00'.repeat(15) + 'fe'); // 8-bit counter at 254: two blocks left
     expect((await m('CKM_AES_CTR').encrypt!(k, Buffer.alloc(32), { iv, counterBits: 8 })).data.length).toBe(32);
     await expectCode(() => m('CKM_AES_CTR').encrypt!(k, Buffer.alloc(33), { iv, counterBits: 8 }), 'CKR_DATA_LEN_RANGE');
   });
@@ -162,7 +162,7 @@ describe('AES modes (SP 800-38A)', () => {
     await expectCode(() => m('CKM_AES_ECB').decrypt!(k, Buffer.alloc(17), {}), 'CKR_ENCRYPTED_DATA_LEN_RANGE');
   });
   it('ECB with an IV → CKR_MECHANISM_PARAM_INVALID', async () => {
-    await expectCode(() => m('CKM_AES_ECB').encrypt!(k, Buffer.alloc(16), { iv: b64('00'.repeat(16)) }), 'CKR_MECHANISM_PARAM_INVALID');
+    await expectCode(() => m('CKM_AES_ECB').encrypt!(k, Buffer.alloc(16), { iv: hex('00'.repeat(16)) }), 'CKR_MECHANISM_PARAM_INVALID');
   });
 });
 
@@ -210,8 +210,8 @@ describe('AES key wrap', () => {
     await expectCode(() => m('CKM_AES_KEY_WRAP_PAD').unwrap!(k, Buffer.alloc(8), {}), 'CKR_WRAPPED_KEY_LEN_RANGE');
   });
   it('wrapIv of the wrong length → CKR_MECHANISM_PARAM_INVALID; a right one changes the output', async () => {
-    await expectCode(() => m('CKM_AES_KEY_WRAP').wrap!(k, Buffer.alloc(16), { wrapIv: b64('00'.repeat(4)) }), 'CKR_MECHANISM_PARAM_INVALID');
-    const other = { wrapIv: b64('0102030405060708') };
+    await expectCode(() => m('CKM_AES_KEY_WRAP').wrap!(k, Buffer.alloc(16), { wrapIv: hex('00'.repeat(4)) }), 'CKR_MECHANISM_PARAM_INVALID');
+    const other = { wrapIv: hex('0102030405060708') };
     const w = await m('CKM_AES_KEY_WRAP').wrap!(k, Buffer.alloc(16), other);
     expect(w).not.toEqual(await m('CKM_AES_KEY_WRAP').wrap!(k, Buffer.alloc(16), {}));
     expect(await m('CKM_AES_KEY_WRAP').unwrap!(k, w, other)).toEqual(Buffer.alloc(16));
@@ -250,6 +250,6 @@ describe('digests', () => {
     });
   }
   it('digest with parameters → CKR_MECHANISM_PARAM_INVALID', async () => {
-    await expectCode(() => m('CKM_SHA256').checkParams!('digest', { iv: b64('00') }, undefined), 'CKR_MECHANISM_PARAM_INVALID');
+    await expectCode(() => m('CKM_SHA256').checkParams!('digest', { iv: hex('00') }, undefined), 'CKR_MECHANISM_PARAM_INVALID');
   });
 });
