@@ -245,7 +245,8 @@ export function createWebConsole(opts: ConsoleOptions): WebConsole {
   }
 
   const route: HttpRoute = async (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    // The raw path, not URL-normalised: only the exact asset names and API paths are served.
+    const path = (req.url ?? '/').split('?')[0]!;
     try {
       if (path === CONSOLE_PATH) {
         return send(res, 308, '', { Location: `${CONSOLE_PATH}/` });
