@@ -3,9 +3,11 @@
 // the security headers; sign-in with the root keys and the cookie's flags; a wrong secret or an
 // unknown key → 401 with one message and no cookie; no session → 401; the overview as the API
 // shows it (one cluster, one HSM); an IAM user allowed only DescribeClusters sees clusters but not
-// backups; another account sees nothing of them; a POST without the console header or from
-// another origin → 403; sign-out and a deactivated key end the session; repeated failures are
-// throttled; ConsoleLogin events are recorded; no secret appears in any reply or in the events.
+// backups; another account sees nothing of them; the page's own script (static/console.js, on a
+// small fake DOM built from index.html) signs in, renders the overview and signs out; a POST
+// without the console header or from another origin → 403; sign-out and a deactivated key end
+// the session; repeated failures are throttled; ConsoleLogin events are recorded; no secret
+// appears in any reply or in the events.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +17,7 @@ import { join } from 'node:path';
 import { CreateClusterCommand, CreateHsmCommand, DescribeClustersCommand } from '@aws-sdk/client-cloudhsm-v2';
 import { STRONGROOM } from '../integration/harness.js';
 import { startControlPlaneProcess, waitFor, type RunningControlPlane } from './support.js';
+import { FakeDocument } from './console/fake-dom.js';
 
 interface Creds { accessKeyId: string; secretAccessKey: string }
 interface Reply { status: number; headers: Headers; text: string; json: any }
@@ -174,6 +177,74 @@ describe('web console', () => {
     expect(r.json.backups).toEqual([]);
     expect(r.json.health.hsms.total).toBe(0);
     expect(r.text).not.toContain(clusterId);
+  });
+
+  it('runs the page script against the server: sign-in, overview, metrics panel, sign-out', async () => {
+    const html = readFileSync(new URL('../../src/control-plane/console/static/index.html', import.meta.url), 'utf8');
+    const doc = new FakeDocument(html);
+    const jar = new Map<string, string>();
+    const realFetch = globalThis.fetch;
+    const pageFetch = async (path: string, init: RequestInit = {}): Promise<Response> => {
+      const headers = new Headers(init.headers);
+      if (path.startsWith('/console') && jar.size) headers.set('Cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
+      const { cache: _c, credentials: _cr, ...rest } = init;
+      const r = await realFetch(cp.url + path, { ...rest, headers });
+      const set = r.headers.get('set-cookie');
+      const m = set ? /^([^=]+)=([^;]*)/.exec(set) : null;
+      if (m) (m[2] ? jar.set(m[1]!, m[2]) : jar.delete(m[1]!));
+      const text = await r.text();
+      seen.push(JSON.stringify([...r.headers]), text);
+      return new Response(text, { status: r.status, headers: r.headers });
+    };
+    const until = async (what: string, pred: () => boolean) => {
+      for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(pred(), what).toBe(true);
+    };
+    const el = (id: string) => doc.getElementById(id)!;
+    const g = globalThis as unknown as Record<string, unknown>;
+    g['document'] = doc;
+    g['fetch'] = pageFetch;
+    try {
+      const script = '../../src/control-plane/console/static/console.js';
+      await import(script);
+      await until('the sign-in form shows', () => !el('signin-view').hidden);
+      expect(el('console-view').hidden).toBe(true);
+
+      el('access-key-id').value = cp.credentials.accessKeyId;
+      el('secret-access-key').value = 'not-the-secret';
+      el('signin').dispatch('submit');
+      await until('a failed sign-in says so', () => el('signin-error').textContent !== '');
+      expect(el('signin-error').textContent).toMatch(/not valid/);
+      expect(el('console-view').hidden).toBe(true);
+
+      el('secret-access-key').value = cp.credentials.secretAccessKey;
+      el('signin').dispatch('submit');
+      expect(el('secret-access-key').value).toBe(''); // cleared as soon as it is sent
+      await until('the console shows', () => !el('console-view').hidden);
+      expect(el('signin-view').hidden).toBe(true);
+      expect(el('who').textContent).toContain(accountId);
+      const clusters = el('clusters').textContent;
+      const api = (await cp.client.send(new DescribeClustersCommand({}))).Clusters![0]!;
+      expect(clusters).toContain(clusterId);
+      expect(clusters).toContain(api.Hsms![0]!.HsmId!);
+      expect(clusters).toContain(api.Hsms![0]!.EniIp!);
+      expect(clusters).toContain('CSR waiting for InitializeCluster');
+      expect(el('backups').textContent).toBe('No backups.');
+      expect(el('health').textContent).toContain('Every HSM is healthy.');
+      const metricsServed = (await realFetch(cp.url + '/metrics')).ok;
+      await until('the metrics panel fills', () => el('metrics').textContent !== '');
+      if (!metricsServed) expect(el('metrics').textContent).toBe('metrics not available');
+      else expect(el('metrics').textContent).toContain('API (all callers)');
+      expect([...el('clusters').walk()].some((e) => e.tagName === 'TABLE')).toBe(true);
+
+      el('signout').dispatch('click');
+      await until('sign-out returns to the form', () => !el('signin-view').hidden);
+      expect(el('signin-error').textContent).toBe('Signed out.');
+      expect(jar.size).toBe(0);
+    } finally {
+      g['fetch'] = realFetch;
+      delete g['document'];
+    }
   });
 
   it('refuses a POST without the console header, or from another origin, with 403', async () => {
