@@ -253,6 +253,8 @@ describe('web console', () => {
     expect(noHeader.headers.get('set-cookie')).toBeNull();
     const crossSite = await signIn(cp.credentials, { ...CONSOLE_HEADER, Origin: 'http://evil.example' });
     expect(crossSite.status).toBe(403);
+    expect((await signIn(cp.credentials, { ...CONSOLE_HEADER, Origin: 'null' })).status).toBe(403);
+    expect((await signIn(cp.credentials, { ...CONSOLE_HEADER, Origin: cp.url })).status).toBe(200); // the page itself
     const sid = await session(cp.credentials);
     const out = await call('/console/api/signout', { method: 'POST', headers: { Cookie: `strongroom_console=${sid}` } });
     expect(out.status).toBe(403);

@@ -63,6 +63,15 @@ function cookieOf(req: IncomingMessage, name: string): string | undefined {
   return undefined;
 }
 
+/** The host[:port] of an Origin header; undefined for "null" or anything unparsable. */
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function sourceIpOf(req: IncomingMessage): string {
   return (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
 }
@@ -167,8 +176,9 @@ export function createWebConsole(opts: ConsoleOptions): WebConsole {
     if (typeof id !== 'string' || typeof secret !== 'string' || id.length > 128 || secret.length > 256) {
       throw new HttpFailure(400, 'Give accessKeyId and secretAccessKey as strings.');
     }
+    // Neither half has whitespace in it: a pasted pair keeps working with a stray space or newline.
     const key = opts.iam.resolveAccessKey(id.trim());
-    if (!secretMatches(key?.secretAccessKey, secret)) {
+    if (!secretMatches(key?.secretAccessKey, secret.trim())) {
       throttle.fail(ip);
       // A key id that is not in IAM is not echoed unless it has a key id's shape: people paste a
       // secret into the wrong field, and it must not land in the event history.
@@ -208,17 +218,7 @@ export function createWebConsole(opts: ConsoleOptions): WebConsole {
   function checkPost(req: IncomingMessage): void {
     if (req.headers[CSRF_HEADER] !== '1') throw new HttpFailure(403, `A console request must carry the ${CSRF_HEADER} header.`);
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== 'null') {
-      let host: string | undefined;
-      try {
-        host = new URL(origin).host;
-      } catch {
-        host = undefined;
-      }
-      if (host !== req.headers.host) throw new HttpFailure(403, 'Cross-origin console requests are refused.');
-    } else if (origin === 'null') {
-      throw new HttpFailure(403, 'Cross-origin console requests are refused.');
-    }
+    if (origin !== undefined && hostOf(origin) !== req.headers.host) throw new HttpFailure(403, 'Cross-origin console requests are refused.');
   }
 
   async function api(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { counterRates, formatRate, parsePrometheus, pushHistory, sparklinePoints, summarize } from '../../../src/control-plane/console/static/metrics.js';
 
@@ -121,6 +121,13 @@ describe('console metrics module', () => {
     expect(formatRate(0)).toBe('0/s');
     expect(formatRate(2.5)).toBe('2.50/s');
     expect(formatRate(123.4)).toBe('123/s');
+  });
+
+  it('declares in metrics.d.ts exactly what metrics.js exports', async () => {
+    const mod = '../../../src/control-plane/console/static/metrics.js';
+    const exported = Object.keys(await import(mod)).sort();
+    const declared = [...readFileSync(STATIC + 'metrics.d.ts', 'utf8').matchAll(/^export function (\w+)/gm)].map((m) => m[1]).sort();
+    expect(declared).toEqual(exported);
   });
 
   it('ships static scripts that parse (node --check)', () => {
