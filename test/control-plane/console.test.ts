@@ -240,6 +240,7 @@ describe('web console', () => {
       el('signout').dispatch('click');
       await until('sign-out returns to the form', () => !el('signin-view').hidden);
       expect(el('signin-error').textContent).toBe('Signed out.');
+      expect(el('clusters').textContent + el('metrics').textContent).toBe(''); // nothing left for the next person
       expect(jar.size).toBe(0);
     } finally {
       g['fetch'] = realFetch;

@@ -54,6 +54,9 @@ function sparkline(values, cls = '') {
 let signedIn = false;
 let visibleClusters = null;
 let timers = [];
+/** The previous /metrics scrape ({ t, samples }) and each series' recent rates, for sparklines. */
+let lastScrape = null;
+const history = new Map();
 
 async function api(path, init = {}) {
   const r = await fetch(API + path, { credentials: 'same-origin', cache: 'no-store', ...init });
@@ -70,6 +73,11 @@ function showSignIn(message = '') {
   signedIn = false;
   for (const t of timers) clearInterval(t);
   timers = [];
+  // Nothing of the last identity's view stays behind for the next one.
+  visibleClusters = null;
+  lastScrape = null;
+  history.clear();
+  for (const id of ['clusters', 'backups', 'health', 'metrics', 'status']) $(id).replaceChildren();
   $('console-view').hidden = true;
   $('signout').hidden = true;
   $('who').textContent = '';
@@ -157,9 +165,6 @@ async function refreshOverview() {
   renderHealth(o.health);
   showConsole();
 }
-
-let lastScrape = null;
-const history = new Map();
 
 async function refreshMetrics() {
   if (!signedIn) return;
