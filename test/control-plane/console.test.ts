@@ -138,6 +138,7 @@ describe('web console', () => {
       expect(r.json).toEqual(wrongSecret.json);
     }
     expect((await signIn({ accessKeyId: 1, secretAccessKey: [] } as unknown as Creds)).status).toBe(400);
+    expect((await signIn({ accessKeyId: 'A'.repeat(20_000), secretAccessKey: 'x' })).status).toBe(413);
   });
 
   it('answers the API with 401 without a session', async () => {

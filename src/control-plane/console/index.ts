@@ -84,7 +84,7 @@ class HttpFailure extends Error {
 
 function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) return reject(new HttpFailure(413, 'The request body is too large.'));
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) return reject(new HttpFailure(413, 'The request body is too large.', { Connection: 'close' }));
     const chunks: Buffer[] = [];
     let total = 0;
     req.on('data', (c: Buffer) => {
@@ -92,7 +92,7 @@ function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
       if (total > MAX_BODY) {
         req.removeAllListeners('data');
         req.pause();
-        reject(new HttpFailure(413, 'The request body is too large.'));
+        reject(new HttpFailure(413, 'The request body is too large.', { Connection: 'close' }));
         return;
       }
       chunks.push(c);
