@@ -4,7 +4,8 @@
 // unknown key → 401 with one message and no cookie; no session → 401; the overview as the API
 // shows it (one cluster, one HSM); an IAM user allowed only DescribeClusters sees clusters but not
 // backups; another account sees nothing of them; the page's own script (static/console.js, on a
-// small fake DOM built from index.html) signs in, renders the overview and signs out; a POST
+// small fake DOM built from index.html) signs in, renders the overview and the metrics panel
+// (absent /metrics, then rates and sparklines for this identity's HSMs only) and signs out; a POST
 // without the console header or from another origin → 403; sign-out and a deactivated key end
 // the session; repeated failures are throttled; ConsoleLogin events are recorded; no secret
 // appears in any reply or in the events.
@@ -180,12 +181,29 @@ describe('web console', () => {
     expect(r.text).not.toContain(clusterId);
   });
 
-  it('runs the page script against the server: sign-in, overview, metrics panel, sign-out', async () => {
+  it('runs the page script against the server: sign-in, overview, metrics panel, sign-out', { timeout: 30_000 }, async () => {
     const html = readFileSync(new URL('../../src/control-plane/console/static/index.html', import.meta.url), 'utf8');
     const doc = new FakeDocument(html);
     const jar = new Map<string, string>();
     const realFetch = globalThis.fetch;
+    // /metrics as the page sees it: absent on the first scrape, then a growing counter (the
+    // control plane's own /metrics is another part's, tested there).
+    let scrapes = 0;
+    const hsmId = (await cp.client.send(new DescribeClustersCommand({}))).Clusters![0]!.Hsms![0]!.HsmId!;
+    const metricsText = (n: number) => [
+      '# TYPE strongroom_hsm_up gauge',
+      `strongroom_hsm_up{cluster_id="${clusterId}",hsm_id="${hsmId}",availability_zone="local-1a"} 1`,
+      'strongroom_hsm_up{cluster_id="cluster-othertenant",hsm_id="hsm-othertenant",availability_zone="local-1a"} 1',
+      `strongroom_hsm_sessions{cluster_id="${clusterId}",hsm_id="${hsmId}",availability_zone="local-1a"} 2`,
+      `strongroom_hsm_requests_total{cluster_id="${clusterId}",hsm_id="${hsmId}",command="crypto.sign",result="ok"} ${n * 30}`,
+      `strongroom_hsm_requests_total{cluster_id="${clusterId}",hsm_id="${hsmId}",command="crypto.sign",result="CKR_KEY_HANDLE_INVALID"} ${n * 3}`,
+      `strongroom_api_requests_total{service="cloudhsmv2",operation="DescribeClusters",error=""} ${n * 9}`,
+    ].join('\n') + '\n';
     const pageFetch = async (path: string, init: RequestInit = {}): Promise<Response> => {
+      if (path === '/metrics') {
+        scrapes++;
+        return scrapes === 1 ? new Response('', { status: 404 }) : new Response(metricsText(scrapes), { status: 200 });
+      }
       const headers = new Headers(init.headers);
       if (path.startsWith('/console') && jar.size) headers.set('Cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
       const { cache: _c, credentials: _cr, ...rest } = init;
@@ -197,8 +215,8 @@ describe('web console', () => {
       seen.push(JSON.stringify([...r.headers]), text);
       return new Response(text, { status: r.status, headers: r.headers });
     };
-    const until = async (what: string, pred: () => boolean) => {
-      for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 50));
+    const until = async (what: string, pred: () => boolean, ms = 5_000) => {
+      for (let i = 0; i < ms / 50 && !pred(); i++) await new Promise((r) => setTimeout(r, 50));
       expect(pred(), what).toBe(true);
     };
     const el = (id: string) => doc.getElementById(id)!;
@@ -232,11 +250,16 @@ describe('web console', () => {
       expect(clusters).toContain('CSR waiting for InitializeCluster');
       expect(el('backups').textContent).toBe('No backups.');
       expect(el('health').textContent).toContain('Every HSM is healthy.');
-      const metricsServed = (await realFetch(cp.url + '/metrics')).ok;
-      await until('the metrics panel fills', () => el('metrics').textContent !== '');
-      if (!metricsServed) expect(el('metrics').textContent).toBe('metrics not available');
-      else expect(el('metrics').textContent).toContain('API (all callers)');
       expect([...el('clusters').walk()].some((e) => e.tagName === 'TABLE')).toBe(true);
+      await until('the metrics panel says metrics are absent', () => el('metrics').textContent === 'metrics not available');
+      await until('the metrics panel shows rates', () => scrapes >= 3 && el('metrics').textContent.includes('/s'), 8_000);
+      const metrics = el('metrics').textContent;
+      expect(metrics).toContain(hsmId);
+      expect(metrics).not.toContain('othertenant'); // only the clusters this identity may see
+      expect(metrics).toContain('API (all callers)');
+      const lines = [...el('metrics').walk()].filter((e) => e.tagName === 'polyline');
+      expect(lines.length).toBeGreaterThanOrEqual(4);
+      expect(lines.some((e) => /^[\d.]+,[\d.]+ [\d.]+,[\d.]+/.test(e.getAttribute('points') ?? ''))).toBe(true);
 
       el('signout').dispatch('click');
       await until('sign-out returns to the form', () => !el('signin-view').hidden);
