@@ -25,12 +25,15 @@ export interface ApiCallEvent {
   userIdentity: ApiCallUserIdentity;
   requestParameters: unknown;
   responseElements: unknown;
+  /** What CloudTrail adds to some events (ConsoleLogin: LoginTo, MFAUsed). */
+  additionalEventData?: Record<string, unknown>;
   errorCode?: string;
   errorMessage?: string;
   requestID: string;
   eventID: string;
   readOnly: boolean;
-  eventType: 'AwsApiCall' | 'AwsServiceEvent';
+  /** AwsConsoleSignIn: a sign-in to the web console (eventSource signin.amazonaws.com, ConsoleLogin). */
+  eventType: 'AwsApiCall' | 'AwsServiceEvent' | 'AwsConsoleSignIn';
   managementEvent: boolean;
   eventCategory: 'Management';
   recipientAccountId?: string;

@@ -179,9 +179,10 @@ async function upThroughControlPlane(
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-function printControlPlane(dataDir: string, cp: { url: string; kmsUrl?: string; accountId: string; credentialsFile: string; region: string }): void {
+function printControlPlane(dataDir: string, cp: { url: string; consoleUrl: string; kmsUrl?: string; accountId: string; credentialsFile: string; region: string }): void {
   process.stdout.write(`
 Control plane (CloudHSMv2 API${cp.kmsUrl ? ' and KMS' : ''}): ${cp.url}   endpoints: ${join(dataDir, 'endpoints.json')}
+  web console: ${cp.consoleUrl} (sign in with an access key pair, e.g. the one in ${cp.credentialsFile})
   AWS credentials (root account ${cp.accountId}): ${cp.credentialsFile}
   AWS_SHARED_CREDENTIALS_FILE=${cp.credentialsFile} aws cloudhsmv2 describe-clusters --endpoint-url ${cp.url} --region ${cp.region}
 `);
@@ -367,6 +368,7 @@ async function cmdControlPlane(argv: string[]): Promise<void> {
   });
   const dir = resolve(values['data-dir']);
   process.stdout.write(`Strongroom control plane: ${cp.url} (region ${cp.region})
+  web console: ${cp.consoleUrl} (sign in with an access key pair, e.g. the one in the credentials file below)
   endpoints: ${join(dir, 'endpoints.json')}${cp.kmsUrl ? `\nStrongroom KMS: ${cp.kmsUrl} (aws kms ... --endpoint-url ${cp.kmsUrl})` : ''}
   credentials (root of account ${cp.accountId}): ${cp.credentialsFile}
   AWS_SHARED_CREDENTIALS_FILE=${cp.credentialsFile} aws cloudhsmv2 describe-clusters --region ${cp.region} --endpoint-url ${cp.url}

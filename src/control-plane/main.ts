@@ -1,6 +1,6 @@
 // Composition root of the control plane: state, provisioner, lifecycle, backups, IAM, event log
-// and the AWS server with the cloudhsmv2 service; writes DIR/endpoints.json. No singletons: a test
-// may start several control planes in one process. Never holds key material or HSM passwords.
+// and the AWS server with the cloudhsmv2 service and the web console (/console); writes
+// DIR/endpoints.json. No singletons: a test may start several control planes in one process. Never holds key material or HSM passwords.
 
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { LocalProcessProvisioner } from './provisioning/local.js';
 import { Lifecycle } from './provisioning/lifecycle.js';
 import { BackupManager } from './backups/manager.js';
 import { cloudHsmV2Service } from './service.js';
+import { createWebConsole, CONSOLE_PATH } from './console/index.js';
 import { FIRST_SUBNET_OCTET } from './operations/CreateCluster.js';
 import { startKms, type Kms } from '../kms/main.js';
 import type { QuotaTable } from '../kms/quotas.js';
@@ -48,6 +49,8 @@ export interface ControlPlaneOptions {
 
 export interface ControlPlane {
   url: string;
+  /** The web console: <url>/console/. */
+  consoleUrl: string;
   region: string;
   accountId: string;
   credentialsFile: string;
@@ -86,7 +89,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     dataDir: dir, cp: state, region: DEFAULT_REGION, hsmPort: opts.hsmPort ?? 2223, subnetBase: opts.kmsSubnetBase ?? `127.${firstOctet - 1}`,
     ...(opts.kmsStoreHsms ? { storeHsms: opts.kmsStoreHsms } : {}), ...(opts.dayMs ? { dayMs: opts.dayMs } : {}), ...(opts.kmsQuotas ? { quotas: opts.kmsQuotas } : {}), log,
   });
-  const server = await startAwsServer({ host: opts.host ?? '127.0.0.1', port: opts.port, services: kms ? [service, kms.service] : [service], iam, events, log });
+  const webConsole = createWebConsole({ iam, events, service, region: DEFAULT_REGION, alive: (id) => provisioner.alive(id), healthIntervalMs: opts.healthIntervalMs ?? 2_000, log });
+  const server = await startAwsServer({ host: opts.host ?? '127.0.0.1', port: opts.port, services: kms ? [service, kms.service] : [service], iam, events, log, routes: { '/console': webConsole.route } });
   const rootIdentity = iam.identityOf(boot.accountId, null, boot.accessKeyId);
   const invoke = async <O>(operation: string, input: Record<string, unknown>): Promise<O> => {
     const spec = service.operations[operation];
@@ -136,6 +140,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   writeFileSync(endpointsPath, JSON.stringify({ ...prev, cloudhsmv2: server.url, ...(kms ? { kms: server.url } : {}), region: DEFAULT_REGION }, null, 2) + '\n');
   return {
     url: server.url,
+    consoleUrl: `${server.url}${CONSOLE_PATH}/`,
     region: DEFAULT_REGION,
     accountId: boot.accountId,
     credentialsFile: boot.credentialsFile,
