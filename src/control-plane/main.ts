@@ -1,5 +1,5 @@
-// Composition root of the control plane: state, provisioner, lifecycle, backups, IAM, event log
-// and the AWS server with the cloudhsmv2 service; writes DIR/endpoints.json. No singletons: a test
+// Composition root of the control plane: state, provisioner, lifecycle, backups, IAM, event log,
+// metrics (GET /metrics) and the AWS server with the cloudhsmv2 service; writes DIR/endpoints.json. No singletons: a test
 // may start several control planes in one process. Never holds key material or HSM passwords.
 
 import { randomUUID } from 'node:crypto';
@@ -14,6 +14,7 @@ import { LocalProcessProvisioner } from './provisioning/local.js';
 import { Lifecycle } from './provisioning/lifecycle.js';
 import { BackupManager } from './backups/manager.js';
 import { cloudHsmV2Service } from './service.js';
+import { ControlPlaneMetrics } from './metrics/metrics.js';
 import { FIRST_SUBNET_OCTET } from './operations/CreateCluster.js';
 import { startKms, type Kms } from '../kms/main.js';
 import type { QuotaTable } from '../kms/quotas.js';
@@ -57,6 +58,8 @@ export interface ControlPlane {
   state: ControlPlaneState;
   lifecycle: Lifecycle;
   provisioner: LocalProcessProvisioner;
+  /** The Prometheus registry behind GET /metrics. */
+  metrics: ControlPlaneMetrics;
   /**
    * Runs one CloudHSMv2 operation in-process as the root account of the bootstrap (what
    * `strongroom up` uses for the default cluster), with the same validation as the API. Recorded in
@@ -86,7 +89,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     dataDir: dir, cp: state, region: DEFAULT_REGION, hsmPort: opts.hsmPort ?? 2223, subnetBase: opts.kmsSubnetBase ?? `127.${firstOctet - 1}`,
     ...(opts.kmsStoreHsms ? { storeHsms: opts.kmsStoreHsms } : {}), ...(opts.dayMs ? { dayMs: opts.dayMs } : {}), ...(opts.kmsQuotas ? { quotas: opts.kmsQuotas } : {}), log,
   });
-  const server = await startAwsServer({ host: opts.host ?? '127.0.0.1', port: opts.port, services: kms ? [service, kms.service] : [service], iam, events, log });
+  const metrics = new ControlPlaneMetrics({ lifecycle, log });
+  const server = await startAwsServer({
+    host: opts.host ?? '127.0.0.1', port: opts.port, services: kms ? [service, kms.service] : [service], iam, events, log,
+    routes: { '/metrics': metrics.route },
+    onCall: (call) => metrics.onCall(call),
+  });
   const rootIdentity = iam.identityOf(boot.accountId, null, boot.accessKeyId);
   const invoke = async <O>(operation: string, input: Record<string, unknown>): Promise<O> => {
     const spec = service.operations[operation];
@@ -143,6 +151,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     state,
     lifecycle,
     provisioner,
+    metrics,
     invoke,
     stop: async () => {
       await server.close();
