@@ -92,7 +92,7 @@ export class UserService {
 
   /** Users in the store, tampered records included (they hold their place until deleted). */
   async count(): Promise<number> {
-    return (await this.store.list('user/')).length;
+    return this.store.count('user/');
   }
 
   async create(username: string, role: RoleName, password: string | undefined): Promise<void> {
