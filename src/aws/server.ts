@@ -92,6 +92,23 @@ export interface AwsServerOptions {
    * pipeline (SigV4, IAM, the event history) does not run for it.
    */
   routes?: Record<string, HttpRoute>;
+  /**
+   * Told of every API call once its reply is settled (for metrics); a throw is logged and ignored.
+   * Runs beside the event history, for calls no event records too (an unknown X-Amz-Target).
+   */
+  onCall?: (call: AwsCallRecord) => void;
+}
+
+/** One API call as AwsServerOptions.onCall sees it. */
+export interface AwsCallRecord {
+  /** The service the X-Amz-Target named, or undefined when it named none. */
+  service: AwsService | undefined;
+  /** The operation, or undefined when the service has none of that name (so a caller cannot mint names). */
+  operation: string | undefined;
+  /** The reply's __type, or '' when the call succeeded. */
+  errorType: string;
+  /** From the request's arrival to the reply being ready (the event recorded). */
+  seconds: number;
 }
 
 /** A plain HTTP handler served next to the AWS API (see AwsServerOptions.routes). */
@@ -192,6 +209,7 @@ export function startAwsServer(opts: AwsServerOptions): Promise<AwsServer> {
   const byPrefix = new Map(opts.services.map((s) => [s.targetPrefix, s]));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
     const requestId = randomUUID();
     const now = clock();
     let service: AwsService | undefined;
@@ -303,7 +321,16 @@ export function startAwsServer(opts: AwsServerOptions): Promise<AwsServer> {
       } catch (e) {
         log(`aws: could not record the event of request ${requestId}: ${(e as Error).message}`);
         status = 500;
-        payload = JSON.stringify({ __type: service.errors.internal, message: `The call could not be recorded in the event history (request ${requestId}).` });
+        error = { type: service.errors.internal, message: `The call could not be recorded in the event history (request ${requestId}).` };
+        payload = JSON.stringify({ __type: error.type, message: error.message });
+      }
+    }
+
+    if (opts.onCall) {
+      try {
+        opts.onCall({ service, operation: spec ? operation : undefined, errorType: error?.type ?? '', seconds: (performance.now() - started) / 1000 });
+      } catch (e) {
+        log(`aws: the call hook failed for request ${requestId}: ${(e as Error).message}`);
       }
     }
 

@@ -185,6 +185,7 @@ Control plane (CloudHSMv2 API${cp.kmsUrl ? ' and KMS' : ''}): ${cp.url}   endpoi
   web console: ${cp.consoleUrl} (sign in with an access key pair, e.g. the one in ${cp.credentialsFile})
   AWS credentials (root account ${cp.accountId}): ${cp.credentialsFile}
   AWS_SHARED_CREDENTIALS_FILE=${cp.credentialsFile} aws cloudhsmv2 describe-clusters --endpoint-url ${cp.url} --region ${cp.region}
+  Prometheus metrics (no authentication): ${cp.url}/metrics
 `);
 }
 
@@ -372,6 +373,7 @@ async function cmdControlPlane(argv: string[]): Promise<void> {
   endpoints: ${join(dir, 'endpoints.json')}${cp.kmsUrl ? `\nStrongroom KMS: ${cp.kmsUrl} (aws kms ... --endpoint-url ${cp.kmsUrl})` : ''}
   credentials (root of account ${cp.accountId}): ${cp.credentialsFile}
   AWS_SHARED_CREDENTIALS_FILE=${cp.credentialsFile} aws cloudhsmv2 describe-clusters --region ${cp.region} --endpoint-url ${cp.url}
+  Prometheus metrics (no authentication): ${cp.url}/metrics
 Press Ctrl-C to stop the control plane and its HSMs.
 `);
   let stopping = false;

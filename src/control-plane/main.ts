@@ -1,6 +1,7 @@
-// Composition root of the control plane: state, provisioner, lifecycle, backups, IAM, event log
-// and the AWS server with the cloudhsmv2 service and the web console (/console); writes
-// DIR/endpoints.json. No singletons: a test may start several control planes in one process. Never holds key material or HSM passwords.
+// Composition root of the control plane: state, provisioner, lifecycle, backups, IAM, event log,
+// metrics (GET /metrics), the web console (/console) and the AWS server with the cloudhsmv2
+// service; writes DIR/endpoints.json. No singletons: a test may start several control planes in
+// one process. Never holds key material or HSM passwords.
 
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { Lifecycle } from './provisioning/lifecycle.js';
 import { BackupManager } from './backups/manager.js';
 import { cloudHsmV2Service } from './service.js';
 import { createWebConsole, CONSOLE_PATH } from './console/index.js';
+import { ControlPlaneMetrics } from './metrics/metrics.js';
 import { FIRST_SUBNET_OCTET } from './operations/CreateCluster.js';
 import { startKms, type Kms } from '../kms/main.js';
 import type { QuotaTable } from '../kms/quotas.js';
@@ -60,6 +62,8 @@ export interface ControlPlane {
   state: ControlPlaneState;
   lifecycle: Lifecycle;
   provisioner: LocalProcessProvisioner;
+  /** The Prometheus registry behind GET /metrics. */
+  metrics: ControlPlaneMetrics;
   /**
    * Runs one CloudHSMv2 operation in-process as the root account of the bootstrap (what
    * `strongroom up` uses for the default cluster), with the same validation as the API. Recorded in
@@ -90,7 +94,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ...(opts.kmsStoreHsms ? { storeHsms: opts.kmsStoreHsms } : {}), ...(opts.dayMs ? { dayMs: opts.dayMs } : {}), ...(opts.kmsQuotas ? { quotas: opts.kmsQuotas } : {}), log,
   });
   const webConsole = createWebConsole({ iam, events, service, region: DEFAULT_REGION, alive: (id) => provisioner.alive(id), healthIntervalMs: opts.healthIntervalMs ?? 2_000, log });
-  const server = await startAwsServer({ host: opts.host ?? '127.0.0.1', port: opts.port, services: kms ? [service, kms.service] : [service], iam, events, log, routes: { '/console': webConsole.route } });
+  const metrics = new ControlPlaneMetrics({ lifecycle, log });
+  const server = await startAwsServer({
+    host: opts.host ?? '127.0.0.1', port: opts.port, services: kms ? [service, kms.service] : [service], iam, events, log,
+    routes: { '/metrics': metrics.route, '/console': webConsole.route },
+    onCall: (call) => metrics.onCall(call),
+  });
   const rootIdentity = iam.identityOf(boot.accountId, null, boot.accessKeyId);
   const invoke = async <O>(operation: string, input: Record<string, unknown>): Promise<O> => {
     const spec = service.operations[operation];
@@ -148,6 +157,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     state,
     lifecycle,
     provisioner,
+    metrics,
     invoke,
     stop: async () => {
       await server.close();

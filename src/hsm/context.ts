@@ -3,7 +3,7 @@
 
 import type { Logger } from 'pino';
 import type { KeyObject } from 'node:crypto';
-import type { OpName, RoleName } from '../protocol/operations.js';
+import type { HsmNodeState, OpName, RoleName } from '../protocol/operations.js';
 import type { SealedStore } from './barrier/sealed-store.js';
 import type { KeyStore } from './keystore/keystore.js';
 import type { UserService } from './users/users.js';
@@ -12,6 +12,7 @@ import type { QuorumService } from './users/quorum.js';
 import type { MechanismRegistry } from './mechanisms/registry.js';
 import type { AuditLog } from './audit/log.js';
 import type { ClonePackage } from './cloning.js';
+import type { HsmMetrics } from './metrics.js';
 
 export interface MemberView {
   hsmId: string;
@@ -23,7 +24,7 @@ export interface MemberView {
   serial: string;
 }
 
-export type NodeState = 'ERROR' | 'UNCLONED' | 'UNINITIALIZED' | 'INITIALIZED' | 'ACTIVE' | 'DEGRADED';
+export type NodeState = HsmNodeState;
 
 export interface ClusterIdentity {
   state: 'UNINITIALIZED' | 'INITIALIZED' | 'ACTIVE';
@@ -104,6 +105,10 @@ export interface HsmContext {
   backupSecret(): Buffer;
   /** Re-reads the cluster records and the key index after a restore wrote them. */
   reload(): Promise<void>;
+  /** Request counters and the duration histogram (dispatch records every request). */
+  metrics: HsmMetrics;
+  /** Open connections: clients, and the appliance's apart. */
+  connections(): { client: number; appliance: number };
 }
 
 export type Handler<P = unknown, R = unknown> = (ctx: HsmContext, req: Request<P>) => Promise<R> | R;

@@ -25,6 +25,7 @@ import type { ClusterIdentity, HsmContext, MemberView, MtlsConfig, NodeIdentity,
 import { loadDeviceIdentity, loadDomainKey, loadStorageKey, saveDomainKey, zeroiseDomainKey } from './identity.js';
 import { exportDomainKey, importDomainKey } from './cloning.js';
 import { Membership } from './cluster/membership.js';
+import { HsmMetrics } from './metrics.js';
 
 export interface NodeConfig {
   hsmId: string;
@@ -179,6 +180,8 @@ export class HsmNode {
         await keys.start();
         await node.refreshTls();
       },
+      metrics: new HsmMetrics(),
+      connections: () => node.server?.connections() ?? { client: 0, appliance: 0 },
     };
     node = new HsmNode(cfg, log, id, rawStore, sealed, ctx);
     node.storageKey = storageKey;

@@ -51,6 +51,14 @@ export const Role = z.enum(['admin', 'crypto-user']);
 export const AnyRole = z.enum(['unactivated-admin', 'admin', 'crypto-user', 'appliance']);
 export type RoleName = z.infer<typeof AnyRole>;
 
+/**
+ * The states of one HSM node: ERROR (failed its power-on self-tests), UNCLONED (new, waiting for
+ * the domain key), UNINITIALIZED, INITIALIZED, ACTIVE, DEGRADED (zeroised by tamper: must be
+ * cloned again).
+ */
+export const HSM_NODE_STATES = ['ERROR', 'UNCLONED', 'UNINITIALIZED', 'INITIALIZED', 'ACTIVE', 'DEGRADED'] as const;
+export type HsmNodeState = (typeof HSM_NODE_STATES)[number];
+
 export const KeyClass = z.enum(['secret-key', 'public-key', 'private-key']);
 export const KeyType = z.enum(['aes', 'generic-secret', 'rsa', 'ec']);
 export const Curve = z.enum(['secp256r1', 'secp384r1', 'secp521r1', 'secp256k1']);
@@ -77,6 +85,13 @@ export const Filter = z.object({
 export type Filter = z.infer<typeof Filter>;
 
 const Empty = z.object({}).strict();
+
+/**
+ * Who may send an operation: anyone; a logged-in user (whose role the permission matrix then
+ * checks); the appliance user (the fleet's certificate, as the control plane connects); or either
+ * of the last two (the appliance, or a logged-in user the matrix allows).
+ */
+export type OpAuth = 'none' | 'login' | 'appliance' | 'appliance-or-login';
 
 /** Mechanism names are PKCS#11 CKM_* names (see src/hsm/mechanisms/registry.ts). */
 export const Mechanism = z.string().regex(/^CKM_[A-Z0-9_]+$/).max(64);
@@ -320,7 +335,10 @@ export const ops = {
   'crypto.digest': { params: z.object({ mechanism: Mechanism, data: secret(b64(MAX_DATA)) }).strict(), auth: 'login' },
   'crypto.random': { params: z.object({ length: z.number().int().min(1).max(MAX_DATA) }).strict(), auth: 'login' },
   'mechanism.list': { params: Empty, auth: 'none' },
-} as const satisfies Record<string, { params: z.ZodType; auth: 'none' | 'login' | 'appliance' }>;
+  // --- monitoring --------------------------------------------------------------------------
+  /** Counters and gauges of this HSM (CloudHSM's CloudWatch metrics): numbers, never secrets. */
+  'metrics.get': { params: Empty, auth: 'appliance-or-login' },
+} as const satisfies Record<string, { params: z.ZodType; auth: OpAuth }>;
 
 export type OpName = keyof typeof ops;
 /** An operation's params as a client sends them: what goes on the wire. */
@@ -387,6 +405,35 @@ export interface ClusterInfo {
   hsms: HsmDescription[];
 }
 
+/**
+ * What `metrics.get` answers: counts and sizes only. Never key material, key labels, user names,
+ * passwords or anything a request carried: the only strings are operation names, CKR_* names and
+ * the node's identifiers and state.
+ */
+export interface HsmMetricsReport {
+  hsmId: string;
+  clusterId: string;
+  state: HsmNodeState;
+  /** Seconds since this node started. */
+  uptimeSeconds: number;
+  /** Open client connections (CloudHSM's HsmSessionCount), appliance connections apart. */
+  sessions: number;
+  /** Open appliance connections (the control plane's own, this one included). */
+  applianceSessions: number;
+  /** Token keys of the cluster this HSM holds (HsmKeysTokenOccupied). */
+  keysTokenOccupied: number;
+  /** Session keys of open connections on this HSM (HsmKeysSessionOccupied). */
+  keysSessionOccupied: number;
+  /** Users of the cluster (admins and crypto users); absent when the store cannot be read (an uncloned HSM). */
+  users?: number;
+  /** The most users a cluster may have (HsmUsersMax); creating one more is refused. */
+  usersMax: number;
+  /** Requests answered since the node started, per operation and result ('ok' or the CKR_* name); only non-zero counts. */
+  requests: Array<{ command: string; result: string; count: number }>;
+  /** Time inside the HSM per request, in seconds: cumulative counts per upper bound (the last is +Inf). */
+  duration: { bounds: number[]; counts: number[]; sum: number; count: number };
+}
+
 export interface OpResults {
   'cluster.info': ClusterInfo;
   'cluster.csr': { csr: string; hsmCertificate: string; fleetCertificate: string };
@@ -444,6 +491,7 @@ export interface OpResults {
   'crypto.digest': { digest: string };
   'crypto.random': { data: string };
   'mechanism.list': { mechanisms: Array<{ name: string; fips: boolean; operations: string[] }> };
+  'metrics.get': HsmMetricsReport;
 }
 export type OpResult<N extends OpName> = N extends keyof OpResults ? OpResults[N] : never;
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { AwsError, startAwsServer, type AwsServer, type AwsService, type HttpRoute } from '../../src/aws/server.js';
+import { AwsError, startAwsServer, type AwsCallRecord, type AwsServer, type AwsService, type HttpRoute } from '../../src/aws/server.js';
 import { NodeSha256 } from '../../src/aws/sigv4.js';
 import { IamStore } from '../../src/control-plane/iam/store.js';
 import { bootstrapIam } from '../../src/control-plane/iam/bootstrap.js';
@@ -78,7 +78,7 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function startFixture(opts: { clock?: () => Date; maxBodyBytes?: number; routes?: Record<string, HttpRoute> } = {}): Promise<Fixture> {
+export async function startFixture(opts: { clock?: () => Date; maxBodyBytes?: number; routes?: Record<string, HttpRoute>; onCall?: (call: AwsCallRecord) => void } = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'strongroom-aws-'));
   const iam = IamStore.open(dir);
   const boot = bootstrapIam(dir, { store: iam });
@@ -94,6 +94,7 @@ export async function startFixture(opts: { clock?: () => Date; maxBodyBytes?: nu
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}),
     ...(opts.routes ? { routes: opts.routes } : {}),
+    ...(opts.onCall ? { onCall: opts.onCall } : {}),
   });
   return {
     dir,

@@ -307,3 +307,43 @@ describe('plain HTTP routes beside the API', () => {
     expect((await fetch(routed.server.url + '/broken')).status).toBe(500);
   });
 });
+
+describe('the call hook (metrics)', () => {
+  let hooked: Fixture;
+  const calls: Array<{ service: string | undefined; operation: string | undefined; errorType: string; seconds: number }> = [];
+  beforeAll(async () => {
+    hooked = await startFixture({
+      onCall: (c) => {
+        calls.push({ service: c.service?.targetPrefix, operation: c.operation, errorType: c.errorType, seconds: c.seconds });
+        if (c.operation === 'Boom') throw new Error('a hook bug must not break the reply');
+      },
+    });
+  });
+  afterAll(async () => {
+    await hooked?.close();
+  });
+
+  it('sees every call once: its service, operation, error type ("" when ok) and duration', async () => {
+    expect((await rawCall(hooked.server.url, 'TestService.Echo', { A: 1 }, hooked.root, { service: 'testsvc' })).status).toBe(200);
+    expect((await rawCall(hooked.server.url, 'BaldrApiService.CreateCluster', {}, hooked.root)).status).toBe(400);
+    expect((await rawCall(hooked.server.url, 'BaldrApiService.DescribeClusters', {}, { ...hooked.root, secretAccessKey: 'wrong' })).json['__type']).toBe('InvalidSignatureException');
+    expect((await rawCall(hooked.server.url, 'TestService.Boom', {}, hooked.root, { service: 'testsvc' })).status).toBe(500);
+    expect(calls.map(({ seconds: _, ...c }) => c)).toEqual([
+      { service: 'TestService', operation: 'Echo', errorType: '' },
+      { service: 'BaldrApiService', operation: 'CreateCluster', errorType: 'CloudHsmInvalidRequestException' },
+      { service: 'BaldrApiService', operation: 'DescribeClusters', errorType: 'InvalidSignatureException' },
+      { service: 'TestService', operation: 'Boom', errorType: 'TestInternalException' },
+    ]);
+    for (const c of calls) expect(c.seconds).toBeGreaterThan(0);
+  });
+
+  it('names no operation a service lacks, nor a service nobody serves: callers cannot mint label values', async () => {
+    calls.length = 0;
+    await rawCall(hooked.server.url, 'BaldrApiService.NoSuchOperation' + 'x'.repeat(20), {}, hooked.root);
+    await rawCall(hooked.server.url, 'Nobody.Anything', {}, hooked.root);
+    expect(calls.map(({ seconds: _, ...c }) => c)).toEqual([
+      { service: 'BaldrApiService', operation: undefined, errorType: 'UnknownOperationException' },
+      { service: undefined, operation: undefined, errorType: 'UnknownOperationException' },
+    ]);
+  });
+});

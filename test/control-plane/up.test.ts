@@ -1,7 +1,8 @@
 // `strongroom up` with the control plane (what `npm start` runs): the default cluster is made
 // through the control plane (CreateCluster, CreateHsm, InitializeCluster), client.json works with
 // strongroom-cli, DescribeClusters through the SDK shows it with its HSMs and ACTIVE once activated,
-// and a restart on the same directory brings the same cluster back with its keys (a larger --hsms
+// /metrics shows the default cluster's HSMs (mutual TLS enforced: the appliance still gets in), and
+// a restart on the same directory brings the same cluster back with its keys (a larger --hsms
 // adds an HSM).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { CloudHSMV2Client, ListTagsCommand } from '@aws-sdk/client-cloudhsm-v2';
 import { as, cli, startCluster, type Cluster } from '../integration/harness.js';
 import { waitFor } from './support.js';
+import { parseExposition, value } from './exposition.js';
 
 const ADMIN_PW = 'Admin-pass-1';
 const ALICE_PW = 'Alice-pass-1';
@@ -72,6 +74,20 @@ describe('strongroom up through the control plane', () => {
     view = await waitFor(client, id, (x) => x.State === 'ACTIVE', 20_000);
     expect(view.Hsms).toHaveLength(2);
     const before = view.Hsms!.map((h) => h.HsmId);
+
+    // Metrics on the same endpoint: both HSMs answer, ACTIVE, with admin and alice and the one key.
+    const url = (JSON.parse(readFileSync(join(c.dir, 'endpoints.json'), 'utf8')) as { cloudhsmv2: string }).cloudhsmv2;
+    const metrics = async () => parseExposition(await (await fetch(`${url}/metrics`)).text());
+    await expect.poll(async () => {
+      const m = await metrics();
+      return view.Hsms!.map((h) => [
+        value(m, 'strongroom_hsm_up', { hsm_id: h.HsmId! }),
+        value(m, 'strongroom_hsm_state', { hsm_id: h.HsmId!, state: 'ACTIVE' }),
+        value(m, 'strongroom_hsm_users', { hsm_id: h.HsmId! }),
+        value(m, 'strongroom_hsm_keys_token_occupied', { hsm_id: h.HsmId! }),
+      ]);
+    }, { timeout: 10_000, interval: 250 }).toEqual([[1, 1, 2, 1], [1, 1, 2, 1]]);
+    expect(value(await metrics(), 'strongroom_clusters', { state: 'ACTIVE' })).toBe(1);
 
     // Restart on the same directory, one HSM more: the same cluster, its keys, a third HSM in zone c.
     extra.splice(extra.indexOf('--hsms') + 1, 1, '3');

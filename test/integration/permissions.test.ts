@@ -100,6 +100,10 @@ let tmpUser = 0;
 
 const ROLE_TABLE: RoleRow[] = [
   { row: 'Basic cluster info: Y Y Y', op: 'cluster.info', params: async () => ({}), expect: { admin: 'ok', 'crypto-user': 'ok', unauthenticated: 'ok' } },
+  {
+    row: 'HSM metrics (CloudWatch metrics; src/hsm/users/permissions.ts): admins and the appliance, not crypto users', op: 'metrics.get',
+    params: async () => ({}), expect: { admin: 'ok', 'crypto-user': WRONG_ROLE, unauthenticated: NOT_LOGGED_IN },
+  },
   { row: 'user list (no login)', op: 'user.list', params: async () => ({}), expect: { admin: 'ok', 'crypto-user': 'ok', unauthenticated: 'ok' } },
   {
     row: 'Add users: Admin Y, CU N, Unauthenticated N', op: 'user.create',

@@ -62,8 +62,8 @@ export class Lifecycle {
     return { clusterId: h.clusterId, hsmId: h.hsmId, availabilityZone: h.availabilityZone, address: h.eniIp, port: h.port, fips: c !== undefined && modeOf(c) === 'FIPS' };
   }
 
-  async connect(c: ClusterRow, h: HsmRow): Promise<HsmConnection> {
-    return this.provisioner.connect(this.spec(h), c.trustAnchor);
+  async connect(c: ClusterRow, h: HsmRow, timeoutMs?: number): Promise<HsmConnection> {
+    return this.provisioner.connect(this.spec(h), c.trustAnchor, timeoutMs);
   }
 
   /** Calls fn on the first ACTIVE HSM of the cluster that answers. */

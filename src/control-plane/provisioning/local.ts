@@ -111,8 +111,9 @@ export class LocalProcessProvisioner implements Provisioner {
     rmSync(this.clusterDir(clusterId), { recursive: true, force: true });
   }
 
-  connect(spec: Pick<HsmSpec, 'address' | 'port'>, trustAnchor?: string): Promise<HsmConnection> {
+  connect(spec: Pick<HsmSpec, 'address' | 'port'>, trustAnchor?: string, timeoutMs?: number): Promise<HsmConnection> {
     return HsmConnection.connect({
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       host: spec.address,
       port: spec.port,
       ca: trustAnchor ? [this.fleet.ca, trustAnchor] : [this.fleet.ca],

@@ -30,8 +30,11 @@ export interface Provisioner {
   resetClusterStore(clusterId: string): Promise<void>;
   /** Discards everything of a deleted cluster. */
   removeCluster(clusterId: string): Promise<void>;
-  /** An appliance connection to an HSM; trustAnchor is the customer CA once the cluster is initialised. */
-  connect(spec: Pick<HsmSpec, 'address' | 'port'>, trustAnchor?: string): Promise<HsmConnection>;
+  /**
+   * An appliance connection to an HSM; trustAnchor is the customer CA once the cluster is
+   * initialised. timeoutMs bounds the TCP and TLS handshake (default 10 s).
+   */
+  connect(spec: Pick<HsmSpec, 'address' | 'port'>, trustAnchor?: string, timeoutMs?: number): Promise<HsmConnection>;
   /** The fleet ("manufacturer") CA certificate, shown as ManufacturerHardwareCertificate. */
   fleetCaPem(): string;
   stopAll(): Promise<void>;

@@ -85,6 +85,12 @@ export class SealedStore {
     return out;
   }
 
+  /** How many records lie under prefix, opening none; like every read, CKR_STRONGROOM_STATE without the domain key. */
+  async count(prefix: string): Promise<number> {
+    void this.barrier;
+    return (await this.store.list(prefix)).length;
+  }
+
   watch(prefix: string, afterSeq: number, listener: (ev: ChangeEvent) => void): () => void {
     return this.store.watch(prefix, afterSeq, listener);
   }

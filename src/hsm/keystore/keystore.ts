@@ -118,6 +118,11 @@ export class KeyStore {
     return this.cache.size;
   }
 
+  /** Session keys of every open connection. */
+  get sessionCount(): number {
+    return this.session.size;
+  }
+
   /** Every visible-to-someone key: token keys plus this connection's session keys. */
   all(connId: number): LoadedKey[] {
     const out = [...this.cache.values()];

@@ -19,6 +19,7 @@ import { quorumHandlers } from '../handlers/quorum.js';
 import { authoriseQuorum, GUARDED } from '../users/guarded.js';
 import type { Grant } from '../users/quorum.js';
 import { backupHandlers } from '../handlers/backup.js';
+import { metricsHandlers } from '../handlers/metrics.js';
 
 const HANDLERS: Record<string, Handler<never, unknown>> = {
   ...clusterHandlers,
@@ -30,11 +31,14 @@ const HANDLERS: Record<string, Handler<never, unknown>> = {
   ...objectHandlers,
   ...quorumHandlers,
   ...backupHandlers,
+  ...metricsHandlers,
 };
 
 /**
  * Operations written to the audit log, with CloudHSM's opcode names. Management commands and
  * logins are audited; crypto operations on existing keys are not (as CloudHSM's audit logs).
+ * Nor is metrics.get: a monitor polls it every few seconds and it changes nothing, so its records
+ * would bury the management commands the log is for.
  */
 export const AUDITED: Partial<Record<OpName, string>> = {
   'cluster.initialize': 'CN_INIT_TOKEN',
@@ -73,11 +77,14 @@ export const AUDITED: Partial<Record<OpName, string>> = {
   'quorum.delete': 'CN_DELETE_TOKEN',
 };
 
-/** Operations a node serves while it is not ACTIVE (initialisation path, info). */
-const BEFORE_ACTIVE = new Set<OpName>(['quorum.listValues', 'cluster.info', 'cluster.device', 'cluster.cloneExport', 'cluster.cloneImport', 'cluster.csr', 'cluster.initialize', 'cluster.activate', 'cluster.backupExport', 'cluster.backupImport', 'mtls.listTrustAnchors', 'user.list', 'whoami', 'mechanism.list', 'login']);
+/** Operations a node serves while it is not ACTIVE (initialisation path, info, metrics). */
+const BEFORE_ACTIVE = new Set<OpName>(['quorum.listValues', 'cluster.info', 'cluster.device', 'cluster.cloneExport', 'cluster.cloneImport', 'cluster.csr', 'cluster.initialize', 'cluster.activate', 'cluster.backupExport', 'cluster.backupImport', 'mtls.listTrustAnchors', 'user.list', 'whoami', 'mechanism.list', 'login', 'metrics.get']);
 
 /** What an HSM without a domain key (new, or zeroised by tamper) still answers. */
-const CLONE_OPS = new Set<OpName>(['cluster.info', 'cluster.device', 'cluster.cloneImport']);
+const CLONE_OPS = new Set<OpName>(['cluster.info', 'cluster.device', 'cluster.cloneImport', 'metrics.get']);
+
+/** What a node that failed its self-tests still answers: enough to tell a monitor so. */
+const IN_ERROR = new Set<OpName>(['cluster.info', 'metrics.get']);
 
 function whoFor(session: Session): { user: string | null; role: string | null } {
   return { user: session.user?.username ?? (session.appliance ? 'app_user' : null), role: session.user?.role ?? (session.appliance ? 'appliance' : null) };
@@ -97,6 +104,7 @@ function zodMessage(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; me
 }
 
 export async function dispatch(ctx: HsmContext, session: Session, body: unknown): Promise<ReplyFrame> {
+  const started = performance.now();
   const frame = (typeof body === 'object' && body !== null ? body : {}) as { id?: unknown; op?: unknown; params?: unknown };
   const id = typeof frame.id === 'number' && Number.isSafeInteger(frame.id) ? frame.id : 0;
   let audited: string | undefined;
@@ -110,14 +118,16 @@ export async function dispatch(ctx: HsmContext, session: Session, body: unknown)
     const parsed = spec.params.safeParse(frame.params ?? {});
     if (!parsed.success) throw new HsmError('CKR_ARGUMENTS_BAD', `${op}: ${zodMessage(parsed.error.issues)}`);
     const state = ctx.state();
-    if (state === 'ERROR' && op !== 'cluster.info') throw new HsmError('CKR_DEVICE_ERROR', 'the HSM failed its power-on self-tests and serves nothing');
+    if (state === 'ERROR' && !IN_ERROR.has(op)) throw new HsmError('CKR_DEVICE_ERROR', 'the HSM failed its power-on self-tests and serves nothing');
     if ((state === 'DEGRADED' || state === 'UNCLONED') && !CLONE_OPS.has(op)) {
       throw new HsmError('CKR_DEVICE_ERROR', `the HSM is ${state}: it holds no domain key and serves nothing until it is cloned again`);
     }
     if (state !== 'ACTIVE' && !BEFORE_ACTIVE.has(op)) throw new HsmError('CKR_STRONGROOM_STATE', `the cluster is ${state}: activate it first`);
     if (spec.auth === 'appliance' && !session.appliance) throw new HsmError('CKR_USER_NOT_LOGGED_IN', `${op} is for the appliance user only`);
-    if (spec.auth === 'login' && !session.user) throw new HsmError('CKR_USER_NOT_LOGGED_IN', `${op} needs a logged-in user`);
-    if (spec.auth === 'login' && !allowed(op, session.user!.role)) {
+    // appliance-or-login: the appliance certificate suffices; anyone else is checked as for login.
+    const asLogin = spec.auth === 'login' || (spec.auth === 'appliance-or-login' && !session.appliance);
+    if (asLogin && !session.user) throw new HsmError('CKR_USER_NOT_LOGGED_IN', `${op} needs a logged-in user${spec.auth === 'appliance-or-login' ? ' or the appliance user' : ''}`);
+    if (asLogin && !allowed(op, session.user!.role)) {
       throw new HsmError('CKR_USER_TYPE_INVALID', `a user with role ${session.user!.role} may not run ${op}`);
     }
     req = { op, params: parsed.data, session, keyRefs: [], detail: {} };
@@ -139,6 +149,7 @@ export async function dispatch(ctx: HsmContext, session: Session, body: unknown)
     for (const g of grants.splice(0)) await g.commit();
     // After a login the record names the user who logged in (and after a logout, the one who left).
     if (audited) ctx.audit.append({ ...(op === 'login' ? whoFor(session) : auditUser), op: audited, keyRefs: req.keyRefs, result: 'CKR_OK', detail: { ...req.detail, request: op } });
+    ctx.metrics.record(op, 'CKR_OK', started);
     return { id, ok: true, result };
   } catch (err) {
     const e = err instanceof StoreUnavailableError
@@ -156,6 +167,7 @@ export async function dispatch(ctx: HsmContext, session: Session, body: unknown)
         ctx.log.error({ err: (ae as Error).message }, 'audit write failed');
       }
     }
+    ctx.metrics.record(frame.op, e.code, started);
     return { id, ok: false, error: e.toWire() };
   }
 }

@@ -28,6 +28,7 @@ export class HsmServer {
   private server: tls.Server | undefined;
   private nextConn = 1;
   private readonly sockets = new Set<tls.TLSSocket>();
+  private applianceSockets = 0;
 
   constructor(private readonly ctx: HsmContext, private readonly maxFrame = DEFAULT_MAX_FRAME) {}
 
@@ -61,6 +62,11 @@ export class HsmServer {
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+
+  /** Open connections: clients, and the appliance's apart (metrics). */
+  connections(): { client: number; appliance: number } {
+    return { client: this.sockets.size - this.applianceSockets, appliance: this.applianceSockets };
   }
 
   /** Closes every connection (tamper response). */
@@ -97,6 +103,7 @@ export class HsmServer {
       return;
     }
     this.sockets.add(socket);
+    if (who.appliance) this.applianceSockets++;
     socket.setNoDelay(true);
     const session: Session = { connId: this.nextConn++, user: null, ...who };
     const decoder = new FrameDecoder(this.maxFrame);
@@ -138,6 +145,7 @@ export class HsmServer {
         }
         if (inFlight >= MAX_IN_FLIGHT) {
           const id = typeof (f.body as { id?: unknown })?.id === 'number' ? (f.body as { id: number }).id : 0;
+          this.ctx.metrics.count((f.body as { op?: unknown })?.op, 'CKR_STRONGROOM_BUSY');
           send({ id, ok: false, error: { code: 'CKR_STRONGROOM_BUSY', message: 'the HSM could not queue the request for processing; retry' } });
           continue;
         }
@@ -155,7 +163,7 @@ export class HsmServer {
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
-      this.sockets.delete(socket);
+      if (this.sockets.delete(socket) && who.appliance) this.applianceSockets--;
       this.ctx.keys.dropSession(session.connId);
       dropSessionObjects(this.ctx, session.connId);
     });

@@ -67,6 +67,9 @@ export const PERMISSIONS: Record<OpName, readonly Who[]> = {
   'crypto.digest': ['crypto-user'],
   'crypto.random': ['crypto-user', 'admin'],
   'mechanism.list': ['anyone'],
+  // Monitoring (CloudHSM's CloudWatch metrics): the appliance user, as the control plane asks, and
+  // admins; crypto users use keys and do not see the HSM's counters.
+  'metrics.get': ['appliance', 'admin'],
 };
 
 export function allowed(op: OpName, role: RoleName | null): boolean {

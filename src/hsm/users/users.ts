@@ -13,6 +13,8 @@ const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, op
 
 /** The 5th consecutive failed login locks the account (the issue: "lockout after 5 failed logins"). */
 export const MAX_FAILED_LOGINS = 5;
+/** Users a cluster may hold (CloudHSM's HsmUsersMax: 1,024); creating one more is refused. */
+export const MAX_USERS = 1024;
 const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
 export interface UserRecord {
@@ -88,7 +90,14 @@ export class UserService {
     return out;
   }
 
+  /** Users in the store, tampered records included (they hold their place until deleted). */
+  async count(): Promise<number> {
+    return this.store.count('user/');
+  }
+
   async create(username: string, role: RoleName, password: string | undefined): Promise<void> {
+    // Two HSMs creating at once may both pass this check: the cap can be overshot by a few, never far.
+    if ((await this.count()) >= MAX_USERS) throw new HsmError('CKR_DEVICE_MEMORY', `the cluster already has ${MAX_USERS} users, the most it may hold; delete one first`);
     const rec: UserRecord = { username: username.toLowerCase(), role, failedLogins: 0, locked: false };
     if (password !== undefined) {
       const h = await hashPassword(password);
