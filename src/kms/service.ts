@@ -1,8 +1,10 @@
 // The `kms` AwsService: target prefix TrentService, signing name and IAM namespace kms, CloudTrail
-// source kms.amazonaws.com, one operation per file under operations/. Holds no state (it is in Deps).
+// source kms.amazonaws.com, one operation per file under operations/, key policies applied by
+// authorize.ts after IAM. Holds no state (it is in Deps).
 
 import type { AwsService } from '../aws/server.js';
 import { K } from './errors.js';
+import { kmsAuthorize } from './authorize.js';
 import type { Deps } from './operations/common.js';
 import { CreateKey } from './operations/CreateKey.js';
 import { DescribeKey } from './operations/DescribeKey.js';
@@ -62,5 +64,6 @@ export function kmsService(deps: Deps): AwsService {
     eventSource: 'kms.amazonaws.com',
     operations: Object.fromEntries(Object.entries(ops).map(([name, make]) => [name, (make as (d: Deps) => AwsService['operations'][string])(deps)])),
     errors: { invalidRequest: K.validation, accessDenied: K.denied, internal: K.internal },
+    authorize: kmsAuthorize(deps),
   };
 }
