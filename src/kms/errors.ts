@@ -35,6 +35,9 @@ export const K = {
   clusterNotFound: 'CloudHsmClusterNotFoundException',
   clusterNotRelated: 'CloudHsmClusterNotRelatedException',
   incorrectTrustAnchor: 'IncorrectTrustAnchorException',
+  invalidGrantId: 'InvalidGrantIdException',
+  invalidGrantToken: 'InvalidGrantTokenException',
+  dryRun: 'DryRunOperationException',
 } as const;
 
 export type KmsErrorName = (typeof K)[keyof typeof K];

@@ -1,6 +1,6 @@
 // The `kms` AwsService: target prefix TrentService, signing name and IAM namespace kms, CloudTrail
-// source kms.amazonaws.com, one operation per file under operations/, key policies applied by
-// authorize.ts after IAM. Holds no state (it is in Deps).
+// source kms.amazonaws.com, one operation per file under operations/, key policies and grants
+// applied by authorize.ts after IAM. Holds no state (it is in Deps).
 
 import type { AwsService } from '../aws/server.js';
 import { K } from './errors.js';
@@ -46,6 +46,11 @@ import { DisconnectCustomKeyStore } from './operations/DisconnectCustomKeyStore.
 import { DescribeCustomKeyStores } from './operations/DescribeCustomKeyStores.js';
 import { UpdateCustomKeyStore } from './operations/UpdateCustomKeyStore.js';
 import { DeleteCustomKeyStore } from './operations/DeleteCustomKeyStore.js';
+import { CreateGrant } from './operations/CreateGrant.js';
+import { ListGrants } from './operations/ListGrants.js';
+import { ListRetirableGrants } from './operations/ListRetirableGrants.js';
+import { RetireGrant } from './operations/RetireGrant.js';
+import { RevokeGrant } from './operations/RevokeGrant.js';
 
 export function kmsService(deps: Deps): AwsService {
   const ops = {
@@ -56,13 +61,19 @@ export function kmsService(deps: Deps): AwsService {
     GenerateRandom, Sign, Verify, GetPublicKey, GenerateMac, VerifyMac,
     EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus, RotateKeyOnDemand, ListKeyRotations,
     CreateCustomKeyStore, ConnectCustomKeyStore, DisconnectCustomKeyStore, DescribeCustomKeyStores, UpdateCustomKeyStore, DeleteCustomKeyStore,
+    CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant,
+  };
+  // Grant tokens are bearer-ish values: hidden in every event, as GrantToken is in the grant operations.
+  const spec = (make: unknown): AwsService['operations'][string] => {
+    const s = (make as (d: Deps) => AwsService['operations'][string])(deps);
+    return { ...s, secretFields: [...(s.secretFields ?? []), 'GrantTokens'] };
   };
   return {
     targetPrefix: 'TrentService',
     signingName: 'kms',
     actionPrefix: 'kms',
     eventSource: 'kms.amazonaws.com',
-    operations: Object.fromEntries(Object.entries(ops).map(([name, make]) => [name, (make as (d: Deps) => AwsService['operations'][string])(deps)])),
+    operations: Object.fromEntries(Object.entries(ops).map(([name, make]) => [name, spec(make)])),
     errors: { invalidRequest: K.validation, accessDenied: K.denied, internal: K.internal },
     authorize: kmsAuthorize(deps),
   };
