@@ -60,6 +60,7 @@ export interface AwsService {
   /**
    * Refines IAM's decision (resource policies, grants). Runs after IAM and before the handler,
    * whether IAM allowed or not; what it returns is enforced. Without it IAM's decision stands.
+   * It may throw an AwsError (e.g. a malformed token), answered like a handler's.
    */
   authorize?: (request: AwsAuthorizeRequest) => AwsAuthorization | Promise<AwsAuthorization>;
 }
