@@ -119,7 +119,10 @@ export class KmsDb {
 
   private migrate(): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version > MIGRATIONS.length) throw new Error(`kms.sqlite has schema version ${version}; this Strongroom knows up to ${MIGRATIONS.length}`);
+    if (version > MIGRATIONS.length) {
+      this.db.close();
+      throw new Error(`kms.sqlite has schema version ${version}; this Strongroom knows up to ${MIGRATIONS.length}`);
+    }
     this.db.transaction(() => {
       for (let v = version; v < MIGRATIONS.length; v++) {
         this.db.exec(MIGRATIONS[v]!);

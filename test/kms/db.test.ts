@@ -1,6 +1,7 @@
 // kms.sqlite (KmsDb on a real SQLite file): the schema migration from a database made before
-// versioning (its rows kept, the grants table added, user_version set), grants removed with their
-// key, and grant tokens: round trip, and refusal of tampered, foreign or malformed tokens.
+// versioning (its rows kept, the grants table added, user_version set), refusal of a newer
+// schema, grants removed with their key, and grant tokens: round trip, and refusal of tampered,
+// foreign or malformed tokens.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,6 +43,13 @@ describe('KmsDb', () => {
     raw.close();
     // Opening again runs no migration twice.
     new KmsDb(join(dir, 'kms.sqlite'), join(dir, 'kms.key')).close();
+  });
+
+  it('refuses a database of a newer schema version', () => {
+    const newer = new Database(join(dir, 'kms.sqlite'));
+    newer.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    newer.close();
+    expect(() => new KmsDb(join(dir, 'kms.sqlite'), join(dir, 'kms.key'))).toThrow(/schema version/);
   });
 
   it('deleting a key deletes its grants, not other keys\' grants', () => {

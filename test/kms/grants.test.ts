@@ -1,14 +1,14 @@
 // Grants against a real `strongroom control-plane` with @aws-sdk/client-kms and IAM users: a user
 // with no IAM permission uses a key through a grant, encryption-context constraints, retiring
 // (by token, by the retiring principal, by the grantee) and revoking, ListGrants and
-// ListRetirableGrants with pagination, idempotent CreateGrant, a key-policy Deny beating a grant,
-// grants made through a grant, the refusals (bad operations, principals, ids and tokens), and
-// grant tokens hidden in the event history.
+// ListRetirableGrants with pagination, idempotent CreateGrant, key states, a key-policy Deny
+// beating a grant, grants made through a grant, the refusals (bad operations, principals, ids
+// and tokens), and grant tokens hidden in the event history.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CreateGrantCommand, CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, GenerateDataKeyCommand, ListGrantsCommand,
-  ListRetirableGrantsCommand, ReEncryptCommand, RetireGrantCommand, RevokeGrantCommand, type GrantListEntry, type KMSClient,
+  CreateGrantCommand, CreateKeyCommand, DecryptCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, EncryptCommand, GenerateDataKeyCommand, ListGrantsCommand,
+  ListRetirableGrantsCommand, ReEncryptCommand, RetireGrantCommand, RevokeGrantCommand, ScheduleKeyDeletionCommand, type GrantListEntry, type KMSClient,
 } from '@aws-sdk/client-kms';
 import { spawnSync } from 'node:child_process';
 import { startKmsPlane, STRONGROOM_BIN, type KmsPlane } from '../../bench/kms-setup.js';
@@ -168,6 +168,18 @@ describe('KMS grants', () => {
     await expectKmsError(root.send(new CreateGrantCommand({ KeyId: '11111111-2222-3333-4444-555555555555', GranteePrincipal: app.arn, Operations: ['Encrypt'] })), 'NotFoundException');
     await expectKmsError(root.send(new ListGrantsCommand({ KeyId: '11111111-2222-3333-4444-555555555555' })), 'NotFoundException');
     await expectKmsError(app.client.send(new CreateGrantCommand({ KeyId: k.KeyId, GranteePrincipal: app.arn, Operations: ['Encrypt'] })), 'AccessDeniedException');
+  });
+
+  it('key states: a grant on a disabled key meets DisabledException; no grants on a key pending deletion', async () => {
+    const k = await newKey();
+    await root.send(new DisableKeyCommand({ KeyId: k.KeyId }));
+    await root.send(new CreateGrantCommand({ KeyId: k.KeyId, GranteePrincipal: app.arn, Operations: ['Encrypt'] }));
+    await expectKmsError(app.client.send(new EncryptCommand({ KeyId: k.KeyId, Plaintext: Buffer.from('x') })), 'DisabledException');
+    await root.send(new EnableKeyCommand({ KeyId: k.KeyId }));
+    await app.client.send(new EncryptCommand({ KeyId: k.KeyId, Plaintext: Buffer.from('x') }));
+    await root.send(new ScheduleKeyDeletionCommand({ KeyId: k.KeyId, PendingWindowInDays: 7 }));
+    await expectKmsError(root.send(new CreateGrantCommand({ KeyId: k.KeyId, GranteePrincipal: app.arn, Operations: ['Decrypt'] })), 'KMSInvalidStateException');
+    await expectKmsError(app.client.send(new EncryptCommand({ KeyId: k.KeyId, Plaintext: Buffer.from('x') })), 'KMSInvalidStateException');
   });
 
   it('the event history never shows a grant token', async () => {
