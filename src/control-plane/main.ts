@@ -82,6 +82,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const kms = opts.kms === false ? undefined : await startKms({
     dataDir: dir, cp: state, region: DEFAULT_REGION, hsmPort: opts.hsmPort ?? 2223, subnetBase: opts.kmsSubnetBase ?? `127.${firstOctet - 1}`,
     ...(opts.kmsStoreHsms ? { storeHsms: opts.kmsStoreHsms } : {}), ...(opts.dayMs ? { dayMs: opts.dayMs } : {}), log,
+    principalExists: (arn) => iam.principalExists(arn),
   });
   const server = await startAwsServer({ host: opts.host ?? '127.0.0.1', port: opts.port, services: kms ? [service, kms.service] : [service], iam, events, log });
   const rootIdentity = iam.identityOf(boot.accountId, null, boot.accessKeyId);

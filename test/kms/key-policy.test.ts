@@ -58,6 +58,11 @@ describe('KMS key policies', () => {
     await expectKmsError(direct.client.send(new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: 'AES_256' })), 'AccessDeniedException', /because no identity-based policy allows the kms:GenerateDataKey action/);
     // Calls on no key stay IAM-only.
     await expectKmsError(direct.client.send(new ListKeysCommand({})), 'AccessDeniedException');
+    // An explicit Deny in IAM beats a key policy naming the user.
+    const z = user(p, account, 'z', [{ Effect: 'Deny', Action: 'kms:Decrypt', Resource: '*' }]);
+    const zKey = (await root.send(new CreateKeyCommand({ Policy: policy(accountStatement(), { Effect: 'Allow', Principal: { AWS: z.arn }, Action: 'kms:*', Resource: '*' }) }))).KeyMetadata!.KeyId!;
+    const zct = (await z.client.send(new EncryptCommand({ KeyId: zKey, Plaintext: Buffer.from('z') }))).CiphertextBlob!;
+    await expectKmsError(z.client.send(new DecryptCommand({ CiphertextBlob: zct })), 'AccessDeniedException', /with an explicit deny in an identity-based policy$/);
     // The default policy still needs IAM.
     const plain = (await root.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
     await expectKmsError(direct.client.send(new EncryptCommand({ KeyId: plain, Plaintext: Buffer.from('x') })), 'AccessDeniedException', /no identity-based policy/);
@@ -121,6 +126,9 @@ describe('KMS key policies', () => {
       [policy({ Effect: 'Allow', NotPrincipal: { AWS: x.arn }, Action: 'kms:*', Resource: '*' }), /NotPrincipal is not supported/],
       [policy({ Effect: 'Allow', Action: 'kms:*', Resource: '*' }), /must have a Principal/],
       [policy({ ...accountStatement(), Principal: { AWS: 'bob' } }), /invalid principals/],
+      [policy(accountStatement(), { Effect: 'Deny', Principal: { AWS: `arn:aws:iam::${account}:user/ghost` }, Action: 'kms:*', Resource: '*' }), /invalid principals: arn:aws:iam::\d{12}:user\/ghost does not exist/],
+      [policy({ ...accountStatement(), Principal: { AWS: '999999999999' } }), /invalid principals: arn:aws:iam::999999999999:root does not exist/],
+      [policy({ ...accountStatement(), Principal: { AWS: `arn:aws:iam::${account}:role/admin` } }), /invalid principals/],
       [policy({ ...accountStatement(), Effect: 'Maybe' }), /Effect must be Allow or Deny/],
     ];
     for (const [doc, msg] of bad) {

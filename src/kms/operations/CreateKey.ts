@@ -75,7 +75,7 @@ export const CreateKey: Op<In, CreateKeyResponse> = (d) => ({
     }
     const keyId = randomUUID();
     const arn = keyArn(ctx.region, ctx.identity.accountId, keyId);
-    if (policy !== undefined) acceptKeyPolicy(ctx, policy, arn, bypass);
+    if (policy !== undefined) acceptKeyPolicy(ctx, policy, arn, bypass, d.principalExists);
     let m: Awaited<ReturnType<typeof generateMaterial>>;
     try {
       m = await generateMaterial(client, spec, usage, arn);

@@ -15,7 +15,7 @@ export const PutKeyPolicy: Op = (d) => ({
     const name = str(i, 'PolicyName') ?? 'default';
     if (name !== 'default') throw kmsError(K.validation, 'PolicyName must be default.');
     const bypass = bool(i, 'BypassPolicyLockoutSafetyCheck') ?? false;
-    acceptKeyPolicy(ctx, policy, k.arn, bypass);
+    acceptKeyPolicy(ctx, policy, k.arn, bypass, d.principalExists);
     notPendingDeletion(k);
     d.db.updateKey(k.keyId, (x) => ({ ...x, policy }));
     return {};

@@ -20,6 +20,8 @@ export interface Deps {
   /** Length of a "day" for deletion windows and rotation periods (tests shorten it). */
   dayMs: number;
   log: (line: string) => void;
+  /** Whether an IAM principal ARN (account root or user) exists; key policies naming others are refused. */
+  principalExists?: (arn: string) => boolean;
 }
 
 export type Op<I = Record<string, unknown>, O = unknown> = (deps: Deps) => AwsOperationSpec<I, O>;

@@ -1,5 +1,7 @@
 // Accepting a key policy document (CreateKey, PutKeyPolicy): parsed with key-policy.ts's rules
-// (MalformedPolicyDocumentException naming the fault), then AWS's lockout safety check: the new
+// (MalformedPolicyDocumentException naming the fault), its principals checked against IAM (an
+// account or user that does not exist is an invalid principal, as in AWS; roles do not exist in
+// Strongroom), then AWS's lockout safety check: the new
 // policy must still let the caller call PutKeyPolicy on the key (itself or through its account),
 // unless BypassPolicyLockoutSafetyCheck is true. Evaluates nothing else and changes nothing.
 
@@ -7,13 +9,19 @@ import type { AwsCallContext } from '../../aws/server.js';
 import { K, kmsError } from '../errors.js';
 import { evaluateKeyPolicy, MalformedKeyPolicy, parseKeyPolicy, requestContext, type KeyPolicy } from '../key-policy.js';
 
-export function acceptKeyPolicy(ctx: AwsCallContext, text: string, keyArn: string, bypassLockoutCheck: boolean): KeyPolicy {
+export function acceptKeyPolicy(ctx: AwsCallContext, text: string, keyArn: string, bypassLockoutCheck: boolean, principalExists?: (arn: string) => boolean): KeyPolicy {
   let p: KeyPolicy;
   try {
     p = parseKeyPolicy(text);
   } catch (e) {
     if (e instanceof MalformedKeyPolicy) throw kmsError(K.malformedPolicy, e.message);
     throw e;
+  }
+  if (principalExists) {
+    for (const s of p.statements) {
+      const missing = s.principals.find((a) => !principalExists(a));
+      if (missing) throw kmsError(K.malformedPolicy, `Policy contains a statement with one or more invalid principals: ${missing} does not exist.`);
+    }
   }
   if (bypassLockoutCheck) return p;
   const id = ctx.identity;
