@@ -128,8 +128,9 @@ function decideRetire(d: Deps, r: AwsAuthorizeRequest): AwsAuthorization {
   if (!g || !k || g.accountId !== r.ctx.identity.accountId) return { allowed: true };
   if (typeof i['KeyId'] === 'string' && findKey(d, r.ctx, i['KeyId'])?.keyId !== k.keyId) return { allowed: true };
   const id = r.ctx.identity;
-  if (g.retiringPrincipal === id.arn) return { allowed: true };
-  if (g.granteePrincipal === id.arn && g.operations.includes('RetireGrant')) return { allowed: true };
+  const me = id.arn.toLowerCase();
+  if (g.retiringPrincipal?.toLowerCase() === me) return { allowed: true };
+  if (g.granteePrincipal.toLowerCase() === me && g.operations.includes('RetireGrant')) return { allowed: true };
   const iam = r.iamFor('kms:RetireGrant', [k.arn]);
   if (iam.allowed) return iam; // the account: its root, or a user its IAM policies allow
   return iam.explicitDeny ? { ...iam, resource: k.arn } : denied(k.arn, 'kms:RetireGrant', false, 'resource-based');

@@ -201,15 +201,15 @@ export class KmsDb {
     const r = this.q('SELECT doc FROM grants WHERE id = ?').get(id) as { doc: string } | undefined;
     return r ? (JSON.parse(r.doc) as GrantRow) : undefined;
   }
-  /** A key's grants, oldest first; only those of one grantee if given. */
+  /** A key's grants, oldest first; only those of one grantee if given (ARNs compared case-insensitively, as IAM user names are). */
   grants(keyId: string, grantee?: string): GrantRow[] {
     const rows = (grantee === undefined
       ? this.q('SELECT doc FROM grants WHERE key_id = ? ORDER BY rowid').all(keyId)
-      : this.q('SELECT doc FROM grants WHERE key_id = ? AND grantee = ? ORDER BY rowid').all(keyId, grantee)) as Array<{ doc: string }>;
+      : this.q('SELECT doc FROM grants WHERE key_id = ? AND grantee = ? COLLATE NOCASE ORDER BY rowid').all(keyId, grantee)) as Array<{ doc: string }>;
     return rows.map((r) => JSON.parse(r.doc) as GrantRow);
   }
   retirableGrants(accountId: string, retiring: string): GrantRow[] {
-    return (this.q('SELECT doc FROM grants WHERE account = ? AND retiring = ? ORDER BY rowid').all(accountId, retiring) as Array<{ doc: string }>)
+    return (this.q('SELECT doc FROM grants WHERE account = ? AND retiring = ? COLLATE NOCASE ORDER BY rowid').all(accountId, retiring) as Array<{ doc: string }>)
       .map((r) => JSON.parse(r.doc) as GrantRow);
   }
   deleteGrant(id: string): void {

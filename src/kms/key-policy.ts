@@ -39,6 +39,8 @@ export interface KeyPolicyStatement {
   anyone: boolean;
   /** AWS principals as ARNs (an account id becomes arn:aws:iam::<id>:root). */
   principals: string[];
+  /** The same, lower case: IAM user names are case-insensitive, so ARNs are compared that way. */
+  principalKeys: ReadonlySet<string>;
   actions?: string[];
   notActions?: string[];
   resources?: string[];
@@ -85,8 +87,8 @@ function strings(v: unknown, what: string): string[] {
 const ACCOUNT_RE = /^\d{12}$/;
 const IAM_PRINCIPAL_RE = /^arn:aws:iam::\d{12}:(root|(user|role)\/[\w+=,.@/-]+)$/;
 
-function principals(v: unknown, i: number): { anyone: boolean; principals: string[] } {
-  if (v === '*') return { anyone: true, principals: [] };
+function principals(v: unknown, i: number): { anyone: boolean; principals: string[]; principalKeys: ReadonlySet<string> } {
+  if (v === '*') return { anyone: true, principals: [], principalKeys: new Set() };
   if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(`Statement ${i}: Principal must be "*" or an object such as {"AWS": "arn:aws:iam::111122223333:root"}.`);
   let anyone = false;
   const out: string[] = [];
@@ -104,7 +106,7 @@ function principals(v: unknown, i: number): { anyone: boolean; principals: strin
     }
   }
   if (!anyone && out.length === 0 && !('Service' in (v as object))) bad(`Statement ${i}: Principal names no principal.`);
-  return { anyone, principals: out };
+  return { anyone, principals: out, principalKeys: new Set(out.map((a) => a.toLowerCase())) };
 }
 
 function conditions(v: unknown, i: number): KeyPolicyCondition[] {
@@ -225,10 +227,11 @@ function applies(s: KeyPolicyStatement, r: KeyPolicyRequest): boolean {
 /** How the policy treats one request. */
 export function evaluateKeyPolicy(p: KeyPolicy, r: KeyPolicyRequest): KeyPolicyVerdict {
   const root = `arn:aws:iam::${r.accountId}:root`;
+  const caller = r.principalArn.toLowerCase();
   const out: KeyPolicyVerdict = { deny: false, direct: false, account: false };
   for (const s of p.statements) {
-    const direct = s.anyone || s.principals.includes(r.principalArn);
-    const account = s.principals.includes(root);
+    const direct = s.anyone || s.principalKeys.has(caller);
+    const account = s.principalKeys.has(root);
     if (!direct && !account) continue;
     if (!applies(s, r)) continue;
     if (s.effect === 'Deny') {

@@ -59,6 +59,12 @@ describe('KMS grants', () => {
     const other = await root.send(new CreateGrantCommand({ KeyId: k.KeyId, GranteePrincipal: app.arn, Operations: ['Encrypt'], Name: 'app-1' }));
     expect(other.GrantId).not.toBe(g.GrantId);
 
+    // IAM user names ignore case, so does a grantee ARN.
+    const upper = await root.send(new CreateGrantCommand({ KeyId: k.KeyId, GranteePrincipal: app.arn.replace('user/app', 'user/APP'), Operations: ['DescribeKey'] }));
+    expect((await app.client.send(new DescribeKeyCommand({ KeyId: k.KeyId }))).KeyMetadata!.KeyId).toBe(k.KeyId);
+    await root.send(new RevokeGrantCommand({ KeyId: k.KeyId, GrantId: upper.GrantId }));
+    await expectKmsError(app.client.send(new DescribeKeyCommand({ KeyId: k.KeyId })), 'AccessDeniedException');
+
     // Revoked: access is gone at once.
     await root.send(new RevokeGrantCommand({ KeyId: k.KeyId, GrantId: g.GrantId }));
     await root.send(new RevokeGrantCommand({ KeyId: k.KeyId, GrantId: other.GrantId }));

@@ -18,6 +18,7 @@ describe('key policy evaluation', () => {
     expect(ask(doc({ Effect: 'Allow', Principal: { AWS: ACCT }, Action: 'kms:*', Resource: '*' }), 'kms:Encrypt')).toEqual({ deny: false, direct: false, account: true });
     expect(ask(doc({ Effect: 'Allow', Principal: { AWS: alice.arn }, Action: 'kms:Encrypt', Resource: KEY }), 'kms:encrypt')).toEqual({ deny: false, direct: true, account: false });
     expect(ask(doc({ Effect: 'Allow', Principal: '*', Action: 'kms:*', Resource: '*' }), 'kms:Decrypt').direct).toBe(true);
+    expect(ask(doc({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCT}:user/Alice` }, Action: 'kms:*', Resource: '*' }), 'kms:Decrypt').direct).toBe(true); // IAM user names ignore case
     expect(ask(doc({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCT}:user/bob` }, Action: 'kms:*', Resource: '*' }), 'kms:Decrypt')).toEqual({ deny: false, direct: false, account: false });
     expect(ask(doc({ Effect: 'Allow', Principal: { AWS: alice.arn }, Action: 'kms:*', Resource: '*' }, { Effect: 'Deny', Principal: { AWS: `arn:aws:iam::${ACCT}:root` }, Action: 'kms:Decrypt', Resource: '*' }), 'kms:Decrypt').deny).toBe(true);
     expect(ask(doc({ Effect: 'Allow', Principal: { AWS: alice.arn }, NotAction: 'kms:Decrypt', Resource: '*' }), 'kms:Decrypt').direct).toBe(false);
