@@ -1,6 +1,7 @@
 // The awsJson1_1 front end shared by the control plane and KMS: one node:http server, one request
 // pipeline. read body (1 MiB cap) → route X-Amz-Target → authenticate (SigV4) → decode JSON →
-// authorise (`<actionPrefix>:<Operation>` on the operation's resources) → handler → encode →
+// authorise (`<actionPrefix>:<Operation>` on the operation's resources by IAM, then the service's
+// optional `authorize` hook, which may refine that decision with resource policies) → handler → encode →
 // record one CloudTrail-shaped event → reply. Every throw becomes `{__type, message}` here and
 // nowhere else. Never logs or records a field an operation marks secret, nor any credential.
 
@@ -56,9 +57,35 @@ export interface AwsService {
   operations: Record<string, AwsOperationSpec>;
   /** Error type for unknown operations / bad JSON / access denied in this service's vocabulary. */
   errors: { invalidRequest: string; accessDenied: string; internal: string };
+  /**
+   * Refines IAM's decision (resource policies, grants). Runs after IAM and before the handler,
+   * whether IAM allowed or not; what it returns is enforced. Without it IAM's decision stands.
+   * It may throw an AwsError (e.g. a malformed token), answered like a handler's.
+   */
+  authorize?: (request: AwsAuthorizeRequest) => AwsAuthorization | Promise<AwsAuthorization>;
 }
 
-export type AwsAuthorization = { allowed: true } | { allowed: false; explicitDeny: boolean; resource: string };
+/** Which kind of policy a denial is blamed on (AWS's message names it). */
+export type AwsPolicyType = 'identity-based' | 'resource-based';
+
+export type AwsAuthorization =
+  | { allowed: true }
+  | { allowed: false; explicitDeny: boolean; resource: string; /** Default: the call's action. */ action?: string; /** Default: identity-based. */ policyType?: AwsPolicyType };
+
+export interface AwsAuthorizeRequest {
+  ctx: AwsCallContext;
+  operation: string;
+  /** `<actionPrefix>:<Operation>`. */
+  action: string;
+  /** The decoded request body. */
+  input: Record<string, unknown>;
+  /** The operation's resources (['*'] when it names none). */
+  resources: string[];
+  /** IAM's decision for `action` on `resources`. */
+  iam: AwsAuthorization;
+  /** IAM's decision for the same caller on another action or resources. */
+  iamFor(action: string, resources: string[]): AwsAuthorization;
+}
 
 /** What the server needs from IAM (control-plane/iam's IamStore implements it). */
 export interface AwsAuthority {
@@ -197,8 +224,8 @@ function toUserIdentity(identity: AwsIdentity | undefined, auth: ParsedAuthoriza
   return auth ? { type: 'Unknown', accessKeyId: auth.accessKeyId } : { type: 'Unknown' };
 }
 
-export function accessDeniedMessage(identity: AwsIdentity, action: string, resource: string, explicitDeny: boolean): string {
-  const why = explicitDeny ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${action} action`;
+export function accessDeniedMessage(identity: AwsIdentity, action: string, resource: string, explicitDeny: boolean, policyType: AwsPolicyType = 'identity-based'): string {
+  const why = explicitDeny ? `with an explicit deny in ${policyType === 'identity-based' ? 'an' : 'a'} ${policyType} policy` : `because no ${policyType} policy allows the ${action} action`;
   return `User: ${identity.arn} is not authorized to perform: ${action} on resource: ${resource} ${why}`;
 }
 
@@ -270,11 +297,20 @@ export function startAwsServer(opts: AwsServerOptions): Promise<AwsServer> {
 
       // Authorise.
       const ctx: AwsCallContext = { requestId, region: auth.region, identity, sourceIp, userAgent, now };
-      const resources = spec.resources ? await spec.resources(ctx, input) : ['*'];
+      const listed = spec.resources ? await spec.resources(ctx, input) : ['*'];
+      const resources = listed.length ? listed : ['*'];
       const action = `${service.actionPrefix}:${operation}`;
-      const decision = opts.iam.authorize(identity, action, resources.length ? resources : ['*']);
+      const who = identity;
+      let decision = opts.iam.authorize(who, action, resources);
+      if (service.authorize) {
+        decision = await service.authorize({
+          ctx, operation, action, input: input as Record<string, unknown>, resources, iam: decision,
+          iamFor: (a, r) => opts.iam.authorize(who, a, r.length ? r : ['*']),
+        });
+      }
       if (!decision.allowed) {
-        throw new AwsError(service.errors.accessDenied, accessDeniedMessage(identity, action, decision.resource, decision.explicitDeny));
+        const denied = decision.action ?? action;
+        throw new AwsError(service.errors.accessDenied, accessDeniedMessage(identity, denied, decision.resource, decision.explicitDeny, decision.policyType));
       }
 
       output = (await spec.handler(ctx, input)) ?? {};

@@ -92,6 +92,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const kms = opts.kms === false ? undefined : await startKms({
     dataDir: dir, cp: state, region: DEFAULT_REGION, hsmPort: opts.hsmPort ?? 2223, subnetBase: opts.kmsSubnetBase ?? `127.${firstOctet - 1}`,
     ...(opts.kmsStoreHsms ? { storeHsms: opts.kmsStoreHsms } : {}), ...(opts.dayMs ? { dayMs: opts.dayMs } : {}), ...(opts.kmsQuotas ? { quotas: opts.kmsQuotas } : {}), log,
+    principalExists: (arn) => iam.principalExists(arn),
   });
   const webConsole = createWebConsole({ iam, events, service, region: DEFAULT_REGION, alive: (id) => provisioner.alive(id), healthIntervalMs: opts.healthIntervalMs ?? 2_000, log });
   const metrics = new ControlPlaneMetrics({ lifecycle, log });

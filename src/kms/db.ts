@@ -1,10 +1,12 @@
 // KMS's own state in DIR/kms.sqlite (better-sqlite3, WAL): key metadata and states, aliases, tags,
-// custom key stores, and kmsuser passwords sealed (AES-256-GCM under DIR/kms.key, AAD = store id).
+// grants, custom key stores, and kmsuser passwords sealed (AES-256-GCM under DIR/kms.key, AAD =
+// store id). The schema is versioned by PRAGMA user_version, one migration per version. Grant
+// tokens are not stored: a token is the grant id with an HMAC under a key derived from kms.key.
 // Holds HSM key references, never key material; a key's material lives only in an HSM.
 
 import Database, { type Statement } from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport';
 
@@ -56,6 +58,44 @@ export interface StoreRow {
 
 export interface AliasRow { name: string; accountId: string; keyId: string; createdAt: number; updatedAt: number }
 
+export interface GrantConstraintsRow {
+  EncryptionContextSubset?: Record<string, string>;
+  EncryptionContextEquals?: Record<string, string>;
+}
+
+export interface GrantRow {
+  /** 64 hex digits. */
+  grantId: string;
+  keyId: string;
+  accountId: string;
+  name?: string;
+  granteePrincipal: string;
+  retiringPrincipal?: string;
+  /** The principal that created it. */
+  issuer: string;
+  operations: string[];
+  constraints?: GrantConstraintsRow;
+  createdAt: number;
+}
+
+/** Schema versions: index n holds the step from user_version n to n + 1. */
+const MIGRATIONS: readonly string[] = [
+  // 1: the tables of the first release (IF NOT EXISTS: databases made before versioning have them).
+  `CREATE TABLE IF NOT EXISTS keys (id TEXT PRIMARY KEY, account TEXT NOT NULL, doc TEXT NOT NULL);
+   CREATE TABLE IF NOT EXISTS aliases (account TEXT NOT NULL, name TEXT NOT NULL, key_id TEXT NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY (account, name));
+   CREATE TABLE IF NOT EXISTS tags (key_id TEXT NOT NULL, k TEXT NOT NULL, v TEXT NOT NULL, PRIMARY KEY (key_id, k));
+   CREATE TABLE IF NOT EXISTS stores (id TEXT PRIMARY KEY, account TEXT NOT NULL, doc TEXT NOT NULL);
+   CREATE TABLE IF NOT EXISTS secrets (id TEXT PRIMARY KEY, sealed BLOB NOT NULL);`,
+  // 2: grants.
+  `CREATE TABLE grants (id TEXT PRIMARY KEY, key_id TEXT NOT NULL, account TEXT NOT NULL, grantee TEXT NOT NULL, retiring TEXT, doc TEXT NOT NULL);
+   CREATE INDEX grants_by_key ON grants (key_id, grantee);
+   CREATE INDEX grants_by_retiring ON grants (account, retiring);`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+const TOKEN_VERSION = 1;
+
 export class KmsDb {
   private readonly db: Database.Database;
   private readonly sealKey: Buffer;
@@ -71,13 +111,24 @@ export class KmsDb {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS keys (id TEXT PRIMARY KEY, account TEXT NOT NULL, doc TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS aliases (account TEXT NOT NULL, name TEXT NOT NULL, key_id TEXT NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY (account, name));
-      CREATE TABLE IF NOT EXISTS tags (key_id TEXT NOT NULL, k TEXT NOT NULL, v TEXT NOT NULL, PRIMARY KEY (key_id, k));
-      CREATE TABLE IF NOT EXISTS stores (id TEXT PRIMARY KEY, account TEXT NOT NULL, doc TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS secrets (id TEXT PRIMARY KEY, sealed BLOB NOT NULL);
-    `);
+    this.migrate();
+    this.tokenKey = createHmac('sha256', this.sealKey).update('strongroom kms grant token').digest();
+  }
+
+  private readonly tokenKey: Buffer;
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      this.db.close();
+      throw new Error(`kms.sqlite has schema version ${version}; this Strongroom knows up to ${MIGRATIONS.length}`);
+    }
+    this.db.transaction(() => {
+      for (let v = version; v < MIGRATIONS.length; v++) {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      }
+    })();
   }
 
   close(): void {
@@ -137,7 +188,45 @@ export class KmsDb {
       this.q('DELETE FROM keys WHERE id = ?').run(id);
       this.q('DELETE FROM aliases WHERE key_id = ?').run(id);
       this.q('DELETE FROM tags WHERE key_id = ?').run(id);
+      this.q('DELETE FROM grants WHERE key_id = ?').run(id);
     })();
+  }
+
+  // --- grants
+  putGrant(g: GrantRow): void {
+    this.q('INSERT INTO grants(id, key_id, account, grantee, retiring, doc) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(g.grantId, g.keyId, g.accountId, g.granteePrincipal, g.retiringPrincipal ?? null, JSON.stringify(g));
+  }
+  grant(id: string): GrantRow | undefined {
+    const r = this.q('SELECT doc FROM grants WHERE id = ?').get(id) as { doc: string } | undefined;
+    return r ? (JSON.parse(r.doc) as GrantRow) : undefined;
+  }
+  /** A key's grants, oldest first; only those of one grantee if given (ARNs compared case-insensitively, as IAM user names are). */
+  grants(keyId: string, grantee?: string): GrantRow[] {
+    const rows = (grantee === undefined
+      ? this.q('SELECT doc FROM grants WHERE key_id = ? ORDER BY rowid').all(keyId)
+      : this.q('SELECT doc FROM grants WHERE key_id = ? AND grantee = ? COLLATE NOCASE ORDER BY rowid').all(keyId, grantee)) as Array<{ doc: string }>;
+    return rows.map((r) => JSON.parse(r.doc) as GrantRow);
+  }
+  retirableGrants(accountId: string, retiring: string): GrantRow[] {
+    return (this.q('SELECT doc FROM grants WHERE account = ? AND retiring = ? COLLATE NOCASE ORDER BY rowid').all(accountId, retiring) as Array<{ doc: string }>)
+      .map((r) => JSON.parse(r.doc) as GrantRow);
+  }
+  deleteGrant(id: string): void {
+    this.q('DELETE FROM grants WHERE id = ?').run(id);
+  }
+  /** The grant token of a grant: version byte, grant id, HMAC of both (base64url). */
+  grantToken(grantId: string): string {
+    const body = Buffer.concat([Buffer.from([TOKEN_VERSION]), Buffer.from(grantId, 'hex')]);
+    return Buffer.concat([body, createHmac('sha256', this.tokenKey).update(body).digest()]).toString('base64url');
+  }
+  /** The grant id a token names, if this KMS issued it. */
+  grantIdOfToken(token: string): string | undefined {
+    if (!/^[A-Za-z0-9_-]+$/.test(token)) return undefined;
+    const b = Buffer.from(token, 'base64url');
+    if (b.length !== 1 + 32 + 32 || b[0] !== TOKEN_VERSION) return undefined;
+    const mac = createHmac('sha256', this.tokenKey).update(b.subarray(0, 33)).digest();
+    return timingSafeEqual(mac, b.subarray(33)) ? b.subarray(1, 33).toString('hex') : undefined;
   }
 
   // --- aliases

@@ -36,6 +36,9 @@ export const K = {
   clusterNotRelated: 'CloudHsmClusterNotRelatedException',
   incorrectTrustAnchor: 'IncorrectTrustAnchorException',
   throttling: 'ThrottlingException',
+  invalidGrantId: 'InvalidGrantIdException',
+  invalidGrantToken: 'InvalidGrantTokenException',
+  dryRun: 'DryRunOperationException',
 } as const;
 
 export type KmsErrorName = (typeof K)[keyof typeof K];

@@ -30,6 +30,8 @@ export interface KmsOptions {
   /** Request quotas in requests/s (see quotas.ts); none: no throttling. */
   quotas?: QuotaTable;
   log: (line: string) => void;
+  /** Whether an IAM principal ARN exists (the control plane's IAM store); unchecked without it. */
+  principalExists?: (arn: string) => boolean;
 }
 
 export interface Kms {
@@ -44,7 +46,11 @@ export async function startKms(opts: KmsOptions): Promise<Kms> {
   const store = await openOwnStore({ dir: join(opts.dataDir, 'kms-store'), port: opts.hsmPort, subnetBase: opts.subnetBase, hsms: opts.storeHsms ?? 2, region: opts.region, log: opts.log });
   const db = new KmsDb(join(opts.dataDir, 'kms.sqlite'), join(opts.dataDir, 'kms.key'));
   const custom = new CustomStores(db, opts.cp, opts.log);
-  const deps: Deps = { db, own: store.client, custom, cp: opts.cp, dayMs: opts.dayMs ?? 86_400_000, log: opts.log, ...(opts.quotas ? { quotas: new RequestQuotas(opts.quotas) } : {}) };
+  const deps: Deps = {
+    db, own: store.client, custom, cp: opts.cp, dayMs: opts.dayMs ?? 86_400_000, log: opts.log,
+    ...(opts.principalExists ? { principalExists: opts.principalExists } : {}),
+    ...(opts.quotas ? { quotas: new RequestQuotas(opts.quotas) } : {}),
+  };
   custom.resume();
 
   let sweeping = false;

@@ -1,10 +1,12 @@
 // The `kms` AwsService: target prefix TrentService, signing name and IAM namespace kms, CloudTrail
-// source kms.amazonaws.com, one operation per file under operations/. Holds no state (it is in Deps).
-// With request quotas on (Deps.quotas), each authorised request first takes its share of them.
+// source kms.amazonaws.com, one operation per file under operations/, key policies and grants
+// applied by authorize.ts after IAM. Holds no state (it is in Deps). With request quotas on
+// (Deps.quotas), each authorised request first takes its share of them.
 
 import type { AwsCallContext, AwsOperationSpec, AwsService } from '../aws/server.js';
 import { parseBlob } from './ciphertext.js';
 import { K } from './errors.js';
+import { kmsAuthorize } from './authorize.js';
 import { CRYPTO_OPERATIONS, type Draw, type RequestQuotas } from './quotas.js';
 import { findKey, type Deps, type In } from './operations/common.js';
 import { CreateKey } from './operations/CreateKey.js';
@@ -47,6 +49,11 @@ import { DisconnectCustomKeyStore } from './operations/DisconnectCustomKeyStore.
 import { DescribeCustomKeyStores } from './operations/DescribeCustomKeyStores.js';
 import { UpdateCustomKeyStore } from './operations/UpdateCustomKeyStore.js';
 import { DeleteCustomKeyStore } from './operations/DeleteCustomKeyStore.js';
+import { CreateGrant } from './operations/CreateGrant.js';
+import { ListGrants } from './operations/ListGrants.js';
+import { ListRetirableGrants } from './operations/ListRetirableGrants.js';
+import { RetireGrant } from './operations/RetireGrant.js';
+import { RevokeGrant } from './operations/RevokeGrant.js';
 
 export function kmsService(deps: Deps): AwsService {
   const ops = {
@@ -57,6 +64,12 @@ export function kmsService(deps: Deps): AwsService {
     GenerateRandom, Sign, Verify, GetPublicKey, GenerateMac, VerifyMac,
     EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus, RotateKeyOnDemand, ListKeyRotations,
     CreateCustomKeyStore, ConnectCustomKeyStore, DisconnectCustomKeyStore, DescribeCustomKeyStores, UpdateCustomKeyStore, DeleteCustomKeyStore,
+    CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant,
+  };
+  // Grant tokens are bearer-ish values: hidden in every event, as GrantToken is in the grant operations.
+  const spec = (make: unknown): AwsService['operations'][string] => {
+    const s = (make as (d: Deps) => AwsService['operations'][string])(deps);
+    return { ...s, secretFields: [...(s.secretFields ?? []), 'GrantTokens'] };
   };
   return {
     targetPrefix: 'TrentService',
@@ -64,10 +77,11 @@ export function kmsService(deps: Deps): AwsService {
     actionPrefix: 'kms',
     eventSource: 'kms.amazonaws.com',
     operations: Object.fromEntries(Object.entries(ops).map(([name, make]) => {
-      const spec = (make as (d: Deps) => AwsOperationSpec)(deps);
-      return [name, deps.quotas ? throttled(deps, deps.quotas, name, spec) : spec];
+      const s = spec(make);
+      return [name, deps.quotas ? throttled(deps, deps.quotas, name, s) : s];
     })),
     errors: { invalidRequest: K.validation, accessDenied: K.denied, internal: K.internal },
+    authorize: kmsAuthorize(deps),
   };
 }
 

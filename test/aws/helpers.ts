@@ -78,7 +78,7 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function startFixture(opts: { clock?: () => Date; maxBodyBytes?: number; routes?: Record<string, HttpRoute>; onCall?: (call: AwsCallRecord) => void } = {}): Promise<Fixture> {
+export async function startFixture(opts: { clock?: () => Date; maxBodyBytes?: number; routes?: Record<string, HttpRoute>; onCall?: (call: AwsCallRecord) => void; services?: AwsService[] } = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'strongroom-aws-'));
   const iam = IamStore.open(dir);
   const boot = bootstrapIam(dir, { store: iam });
@@ -87,7 +87,7 @@ export async function startFixture(opts: { clock?: () => Date; maxBodyBytes?: nu
   const server = await startAwsServer({
     host: '127.0.0.1',
     port: 0,
-    services: [stubBaldr(), testService()],
+    services: [stubBaldr(), testService(), ...(opts.services ?? [])],
     iam,
     events,
     log: (l) => logs.push(l),

@@ -1,6 +1,7 @@
 // The issue's flows through Debian's AWS CLI v2 (`aws kms … --endpoint-url`), when it is installed:
 // a key in KMS's own store with an alias, encrypt / decrypt / generate-data-key, then a custom key
-// store on a control-plane cluster, connected, with a key made --origin AWS_CLOUDHSM.
+// store on a control-plane cluster, connected, with a key made --origin AWS_CLOUDHSM; and the
+// README's key policy and grant commands.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -66,4 +67,25 @@ describe.skipIf(!haveTool(AWS_CLI))('KMS: AWS CLI', () => {
     const d2 = aws('describe-key', '--key-id', ckArn).json().KeyMetadata;
     expect(d2).toMatchObject({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: storeId, CloudHsmClusterId: c.clusterId, KeyState: 'Enabled' });
   }, 240_000);
+
+  it('runs the README\'s key policy and grant commands', () => {
+    const key = aws('create-key');
+    expect(key.status, key.stderr).toBe(0);
+    const { KeyId: keyId, AWSAccountId: acct } = key.json().KeyMetadata as { KeyId: string; AWSAccountId: string };
+    const policyFile = join(p.dir, 'policy.json');
+    writeFileSync(policyFile, JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${acct}:root` }, Action: 'kms:*', Resource: '*' }] }));
+    const put = aws('put-key-policy', '--key-id', keyId, '--policy-name', 'default', '--policy', `file://${policyFile}`);
+    expect(put.status, put.stderr).toBe(0);
+    const lockout = aws('put-key-policy', '--key-id', keyId, '--policy-name', 'default', '--policy', JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${acct}:user/app` }, Action: 'kms:*', Resource: '*' }] }));
+    expect(lockout.stderr).toMatch(/MalformedPolicyDocumentException/);
+    const g = aws('create-grant', '--key-id', keyId, '--grantee-principal', `arn:aws:iam::${acct}:user/app`, '--operations', 'Encrypt', 'Decrypt', 'GenerateDataKey',
+      '--constraints', 'EncryptionContextSubset={tenant=a}', '--retiring-principal', `arn:aws:iam::${acct}:root`);
+    expect(g.status, g.stderr).toBe(0);
+    const { GrantId, GrantToken } = g.json() as { GrantId: string; GrantToken: string };
+    const list = aws('list-grants', '--key-id', keyId);
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.json().Grants).toMatchObject([{ GrantId, Constraints: { EncryptionContextSubset: { tenant: 'a' } } }]);
+    expect(aws('retire-grant', '--grant-token', GrantToken).status).toBe(0);
+    expect(aws('list-grants', '--key-id', keyId).json().Grants).toEqual([]);
+  });
 });

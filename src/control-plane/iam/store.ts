@@ -232,6 +232,14 @@ export class IamStore implements AwsAuthority {
     return IamStore.user(this.userRow(accountId, userName));
   }
 
+  /** Whether `arn:aws:iam::<acct>:root` or `arn:aws:iam::<acct>:user/<name>` names an existing account or user. */
+  principalExists(arn: string): boolean {
+    const m = /^arn:aws:iam::(\d{12}):(?:(root)|user\/(.+))$/.exec(arn);
+    if (!m) return false;
+    const row = m[2] ? this.q('SELECT 1 FROM accounts WHERE account_id = ?').get(m[1]) : this.q('SELECT 1 FROM users WHERE account_id = ? AND user_name = ?').get(m[1], m[3]);
+    return row !== undefined;
+  }
+
   listUsers(accountId: string): IamUser[] {
     this.accountRow(accountId);
     return (this.q('SELECT * FROM users WHERE account_id = ? ORDER BY user_name').all(accountId) as UserRow[]).map(IamStore.user);

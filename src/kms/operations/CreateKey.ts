@@ -1,7 +1,8 @@
 // CreateKey: a KMS key in KMS's own store (SYMMETRIC_DEFAULT, HMAC_*, RSA_*, ECC_NIST_*), or, with
 // Origin AWS_CLOUDHSM, a non-extractable AES-256 key in a connected custom key store's cluster,
-// owned by kmsuser. Either way the HSM object's label is the key ARN. Metadata goes to kms.sqlite
-// only after the HSM made the key.
+// owned by kmsuser. Either way the HSM object's label is the key ARN. A Policy must parse and pass
+// the lockout safety check before anything is made. Metadata goes to kms.sqlite only after the
+// HSM made the key.
 
 import { randomUUID, createPublicKey } from 'node:crypto';
 import type { CreateKeyResponse } from '@aws-sdk/client-kms';
@@ -10,6 +11,7 @@ import type { KeyRow } from '../db.js';
 import { K, fromHsm, kmsError, validation } from '../errors.js';
 import { bool, defaultPolicy, keyArn, metadata, str, type In, type Op } from './common.js';
 import { tagList } from './tags.js';
+import { acceptKeyPolicy } from './policies.js';
 
 const SPECS: Record<string, KeyRow['keyUsage'][]> = {
   SYMMETRIC_DEFAULT: ['ENCRYPT_DECRYPT'],
@@ -55,17 +57,10 @@ export const CreateKey: Op<In, CreateKeyResponse> = (d) => ({
     const storeId = str(i, 'CustomKeyStoreId', { min: 1, max: 64 });
     const tags = tagList(i, 'Tags') ?? [];
     const policy = str(i, 'Policy', { min: 1, max: 32768 });
-    bool(i, 'BypassPolicyLockoutSafetyCheck');
+    const bypass = bool(i, 'BypassPolicyLockoutSafetyCheck') ?? false;
     if (bool(i, 'MultiRegion')) throw kmsError(K.unsupported, 'Multi-Region keys are not supported.');
     if (!SPECS[spec]!.includes(usage)) throw validation(`KeyUsage ${usage} is not valid for KeySpec ${spec}.`);
     if (origin === 'EXTERNAL' || origin === 'EXTERNAL_KEY_STORE') throw kmsError(K.unsupported, `Origin ${origin} is not supported.`);
-    if (policy !== undefined) {
-      try {
-        JSON.parse(policy);
-      } catch {
-        throw kmsError(K.malformedPolicy, 'The key policy is not valid JSON.');
-      }
-    }
     let client = d.own;
     if (origin === 'AWS_CLOUDHSM' || storeId !== undefined) {
       if (origin !== 'AWS_CLOUDHSM') throw validation('CustomKeyStoreId requires Origin AWS_CLOUDHSM.');
@@ -80,6 +75,7 @@ export const CreateKey: Op<In, CreateKeyResponse> = (d) => ({
     }
     const keyId = randomUUID();
     const arn = keyArn(ctx.region, ctx.identity.accountId, keyId);
+    if (policy !== undefined) acceptKeyPolicy(ctx, policy, arn, bypass, d.principalExists);
     let m: Awaited<ReturnType<typeof generateMaterial>>;
     try {
       m = await generateMaterial(client, spec, usage, arn);

@@ -1,8 +1,10 @@
-// PutKeyPolicy: stores a key policy document. Strongroom evaluates the default key policy's effect
-// (the key's account decides through IAM); other documents are kept and returned, not evaluated.
+// PutKeyPolicy: replaces a key's policy. The document must parse under key-policy.ts's rules and
+// pass the lockout safety check (policies.ts) unless BypassPolicyLockoutSafetyCheck; a refused
+// document leaves the old policy in force. authorize.ts evaluates the policy on every call.
 
 import { K, kmsError } from '../errors.js';
-import { keyResource, notPendingDeletion, req, requireKey, str, type Op } from './common.js';
+import { bool, keyResource, notPendingDeletion, req, requireKey, str, type Op } from './common.js';
+import { acceptKeyPolicy } from './policies.js';
 
 export const PutKeyPolicy: Op = (d) => ({
   readOnly: false,
@@ -12,12 +14,8 @@ export const PutKeyPolicy: Op = (d) => ({
     const policy = req(i, 'Policy', { min: 1, max: 32768 });
     const name = str(i, 'PolicyName') ?? 'default';
     if (name !== 'default') throw kmsError(K.validation, 'PolicyName must be default.');
-    try {
-      const doc = JSON.parse(policy) as { Statement?: unknown };
-      if (typeof doc !== 'object' || doc === null || doc.Statement === undefined) throw new Error('no Statement');
-    } catch {
-      throw kmsError(K.malformedPolicy, 'The key policy must be a JSON policy document with a Statement.');
-    }
+    const bypass = bool(i, 'BypassPolicyLockoutSafetyCheck') ?? false;
+    acceptKeyPolicy(ctx, policy, k.arn, bypass, d.principalExists);
     notPendingDeletion(k);
     d.db.updateKey(k.keyId, (x) => ({ ...x, policy }));
     return {};

@@ -23,6 +23,8 @@ export interface Deps {
   log: (line: string) => void;
   /** Request quotas (ThrottlingException beyond them); none unless configured. */
   quotas?: RequestQuotas;
+  /** Whether an IAM principal ARN (account root or user) exists; key policies naming others are refused. */
+  principalExists?: (arn: string) => boolean;
 }
 
 export type Op<I = Record<string, unknown>, O = unknown> = (deps: Deps) => AwsOperationSpec<I, O>;

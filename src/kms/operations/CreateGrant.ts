@@ -1,0 +1,50 @@
+// CreateGrant: lets GranteePrincipal call Operations on a key (under optional encryption-context
+// Constraints) with no policy permission, effective at once. With a Name, a retry with the same
+// parameters returns the same grant and token. The GrantToken is a secret-ish value: it is
+// hidden in the event history.
+
+import { randomBytes } from 'node:crypto';
+import type { GrantConstraintsRow, GrantRow } from '../db.js';
+import { K, kmsError } from '../errors.js';
+import { bool, keyResource, requireKey, type Op } from './common.js';
+import { constraints, grantName, operations, principal } from './grant-fields.js';
+
+export const MAX_GRANTS_PER_KEY = 50_000;
+
+function canonical(c: GrantConstraintsRow | undefined): string {
+  if (!c) return '';
+  const sort = (m: Record<string, string> | undefined) => (m ? Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : null);
+  return JSON.stringify([sort(c.EncryptionContextSubset), sort(c.EncryptionContextEquals)]);
+}
+
+function sameGrant(g: GrantRow, n: Omit<GrantRow, 'grantId' | 'createdAt' | 'issuer'>): boolean {
+  return g.name === n.name && g.granteePrincipal === n.granteePrincipal && g.retiringPrincipal === n.retiringPrincipal
+    && [...g.operations].sort().join() === [...n.operations].sort().join() && canonical(g.constraints) === canonical(n.constraints);
+}
+
+export const CreateGrant: Op = (d) => ({
+  readOnly: false,
+  secretFields: ['GrantToken'],
+  resources: keyResource(d),
+  async handler(ctx, i) {
+    const k = requireKey(d, ctx, i);
+    const grantee = principal(ctx, i, 'GranteePrincipal', true)!;
+    const retiring = principal(ctx, i, 'RetiringPrincipal', false);
+    const ops = operations(i, k);
+    const cons = constraints(i, k);
+    const name = grantName(i);
+    if (k.state === 'PendingDeletion' || k.state === 'PendingImport') throw kmsError(K.invalidState, `${k.arn} is ${k.state === 'PendingDeletion' ? 'pending deletion' : k.state}.`);
+    if (bool(i, 'DryRun')) throw kmsError(K.dryRun, 'The request would have succeeded, but the DryRun parameter was set.');
+    const wanted = {
+      keyId: k.keyId, accountId: k.accountId, granteePrincipal: grantee, operations: ops,
+      ...(name !== undefined ? { name } : {}), ...(retiring !== undefined ? { retiringPrincipal: retiring } : {}), ...(cons ? { constraints: cons } : {}),
+    };
+    const existing = d.db.grants(k.keyId);
+    const same = name !== undefined ? existing.find((g) => sameGrant(g, wanted)) : undefined;
+    if (same) return { GrantId: same.grantId, GrantToken: d.db.grantToken(same.grantId) };
+    if (existing.length >= MAX_GRANTS_PER_KEY) throw kmsError(K.limit, `${k.arn} already has ${MAX_GRANTS_PER_KEY} grants.`);
+    const g: GrantRow = { ...wanted, grantId: randomBytes(32).toString('hex'), issuer: ctx.identity.arn, createdAt: ctx.now.getTime() };
+    d.db.putGrant(g);
+    return { GrantId: g.grantId, GrantToken: d.db.grantToken(g.grantId) };
+  },
+});
