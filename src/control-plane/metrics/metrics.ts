@@ -1,7 +1,9 @@
 // The control plane's Prometheus metrics (prom-client, one Registry per control plane: no global
 // registry) and the GET /metrics route that serves them in the text exposition format.
 // - HSM series (CloudHSM's CloudWatch metrics): read at scrape time by one scrapeHsms() shared by
-//   every collect() of the scrape; counters and the histogram carry the HSMs' own totals.
+//   every collect() of the scrape; counters and the histogram carry the HSMs' own totals. A scrape
+//   less than MIN_SCRAPE_INTERVAL_MS after the last one reuses its HSM readings, so that frequent
+//   scrapers (several open consoles, an eager Prometheus) cannot keep the HSMs busy with handshakes.
 // - AWS API calls: counted from the AWS server's onCall hook.
 // - Clusters, HSMs and backups by state, from the control plane's state.
 // - prom-client's default process metrics, prefixed strongroom_controlplane_.
@@ -71,6 +73,9 @@ class HsmDurationCollector {
   }
 }
 
+/** HSM readings younger than this are served again instead of asking the HSMs anew. */
+export const MIN_SCRAPE_INTERVAL_MS = 1_000;
+
 export interface ControlPlaneMetricsOptions {
   lifecycle: Lifecycle;
   /** Deadline per HSM at each scrape (default 1 s). */
@@ -83,6 +88,7 @@ export class ControlPlaneMetrics {
   private readonly apiRequests: Counter<'service' | 'operation' | 'error'>;
   private readonly apiDuration: Histogram<'service'>;
   private inflight: Promise<HsmScrape[]> | undefined;
+  private last: { at: number; scrape: HsmScrape[] } | undefined;
 
   constructor(private readonly opts: ControlPlaneMetricsOptions) {
     const registers = [this.registry];
@@ -190,12 +196,18 @@ export class ControlPlaneMetrics {
     res.end(req.method === 'HEAD' ? undefined : body);
   };
 
-  /** One scrape of the HSMs, shared by every collect() of the same /metrics request (they run together). */
+  /** One scrape of the HSMs, shared by every collect() of the same /metrics request (they run together) and by later requests within MIN_SCRAPE_INTERVAL_MS. */
   private scrapeOnce(): Promise<HsmScrape[]> {
+    if (this.last && performance.now() - this.last.at < MIN_SCRAPE_INTERVAL_MS) return Promise.resolve(this.last.scrape);
     if (!this.inflight) {
-      this.inflight = scrapeHsms(this.opts.lifecycle, this.opts.hsmTimeoutMs ?? HSM_SCRAPE_TIMEOUT_MS, this.opts.log).finally(() => {
-        this.inflight = undefined;
-      });
+      this.inflight = scrapeHsms(this.opts.lifecycle, this.opts.hsmTimeoutMs ?? HSM_SCRAPE_TIMEOUT_MS, this.opts.log)
+        .then((scrape) => {
+          this.last = { at: performance.now(), scrape };
+          return scrape;
+        })
+        .finally(() => {
+          this.inflight = undefined;
+        });
     }
     return this.inflight;
   }
