@@ -181,9 +181,11 @@ function responseElements(output: unknown, payload: string, secret: ReadonlySet<
   return redact(JSON.parse(encodeAwsJson(rest)), secret, omit);
 }
 
-class BodyTooLarge extends Error {}
+/** A request body over the limit of readBody (whose rest is never read: close the connection). */
+export class BodyTooLarge extends Error {}
 
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+/** A request body of at most `max` bytes (declared or sent); BodyTooLarge beyond that. */
+export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > max) return reject(new BodyTooLarge());

@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { AwsAuthority, AwsIdentity, AwsService, HttpRoute } from '../../aws/server.js';
+import { BodyTooLarge, readBody, type AwsAuthority, type AwsIdentity, type AwsService, type HttpRoute } from '../../aws/server.js';
 import { HIDDEN, type ApiCallEvent, type ApiCallUserIdentity, type ApiEventSink } from '../../aws/cloudtrail.js';
 import { SessionTable, SignInThrottle, MAX_AGE_MS, secretMatches } from './sessions.js';
 import { loadAssets, type StaticAsset } from './static.js';
@@ -82,34 +82,24 @@ class HttpFailure extends Error {
   }
 }
 
-function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) return reject(new HttpFailure(413, 'The request body is too large.', { Connection: 'close' }));
-    const chunks: Buffer[] = [];
-    let total = 0;
-    req.on('data', (c: Buffer) => {
-      total += c.length;
-      if (total > MAX_BODY) {
-        req.removeAllListeners('data');
-        req.pause();
-        reject(new HttpFailure(413, 'The request body is too large.', { Connection: 'close' }));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.once('error', reject);
-    req.once('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8').trim();
-      if (text === '') return resolve({});
-      try {
-        const v: unknown = JSON.parse(text);
-        if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error();
-        resolve(v as Record<string, unknown>);
-      } catch {
-        reject(new HttpFailure(400, 'The request body must be a JSON object.'));
-      }
-    });
-  });
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let body: Buffer;
+  try {
+    body = await readBody(req, MAX_BODY);
+  } catch (e) {
+    if (e instanceof BodyTooLarge) throw new HttpFailure(413, 'The request body is too large.', { Connection: 'close' });
+    throw e;
+  }
+  const text = body.toString('utf8').trim();
+  if (text === '') return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    v = undefined;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HttpFailure(400, 'The request body must be a JSON object.');
+  return v as Record<string, unknown>;
 }
 
 export function createWebConsole(opts: ConsoleOptions): WebConsole {
