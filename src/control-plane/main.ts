@@ -95,7 +95,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     principalExists: (arn) => iam.principalExists(arn),
   });
   const webConsole = createWebConsole({ iam, events, service, region: DEFAULT_REGION, alive: (id) => provisioner.alive(id), healthIntervalMs: opts.healthIntervalMs ?? 2_000, log });
-  const metrics = new ControlPlaneMetrics({ lifecycle, log });
+  const kmsStore = kms?.store;
+  const metrics = new ControlPlaneMetrics({
+    lifecycle, log,
+    ...(kmsStore ? { moreHsms: () => kmsStore.hsms.map((h) => ({ clusterId: kmsStore.clusterId, ...h, connect: (ms: number) => kmsStore.applianceConnect(h.hsmId, ms) })) } : {}),
+  });
   const server = await startAwsServer({
     host: opts.host ?? '127.0.0.1', port: opts.port, services: kms ? [service, kms.service] : [service], iam, events, log,
     routes: { '/metrics': metrics.route, '/console': webConsole.route },

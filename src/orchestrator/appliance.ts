@@ -21,8 +21,8 @@ export function applianceCreds(dataDir: string): ApplianceCreds {
   };
 }
 
-export function applianceConnect(creds: ApplianceCreds, address: string, port: number): Promise<HsmConnection> {
-  return HsmConnection.connect({ host: address, port, ca: creds.ca, cert: creds.cert, key: creds.key, checkHostname: false });
+export function applianceConnect(creds: ApplianceCreds, address: string, port: number, timeoutMs?: number): Promise<HsmConnection> {
+  return HsmConnection.connect({ host: address, port, ca: creds.ca, cert: creds.cert, key: creds.key, checkHostname: false, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
 }
 
 /** Clones the domain key from `source` into `target`; returns the target's new state. */

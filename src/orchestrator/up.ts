@@ -31,7 +31,7 @@ export interface UpOptions {
 
 export interface RunningCluster {
   clusterId: string;
-  hsms: Array<{ hsmId: string; address: string; port: number; process: ChildProcess; state: string }>;
+  hsms: Array<{ hsmId: string; availabilityZone: string; address: string; port: number; process: ChildProcess; state: string }>;
   clientConfigPath: string;
   stop(): Promise<void>;
 }
@@ -140,7 +140,7 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
       fleetCaKeyFile: join(dir, 'fleet', 'fleetCA.key'),
     }, null, 2) + '\n');
     const started = await startHsmProcess(nodeConfigPath, join(nodeDir, 'hsm.log'));
-    const entry = { hsmId: h.hsmId, address, port: started.port, process: started.child, state: started.state };
+    const entry = { hsmId: h.hsmId, availabilityZone: h.availabilityZone, address, port: started.port, process: started.child, state: started.state };
     running.push(entry);
     return entry;
   };

@@ -77,6 +77,19 @@ describe('GET /metrics', () => {
     expect((await fetch(cp.url + '/metrics/other')).status).toBe(404);
   });
 
+  it("shows the HSMs of KMS's own store too, which no cluster of the API lists", async () => {
+    const store = JSON.parse(readFileSync(join(cp.dir, 'kms-store', 'cluster.json'), 'utf8')) as { clusterId: string; hsms: Array<{ hsmId: string; availabilityZone: string }> };
+    expect(store.hsms).toHaveLength(1);
+    const { families } = await scrape();
+    const labels = { cluster_id: store.clusterId, hsm_id: store.hsms[0]!.hsmId, availability_zone: store.hsms[0]!.availabilityZone };
+    expect(value(families, 'strongroom_hsm_up', labels)).toBe(1);
+    expect(value(families, 'strongroom_hsm_state', { ...labels, state: 'ACTIVE' })).toBe(1);
+    expect(value(families, 'strongroom_hsm_users', labels)).toBeGreaterThanOrEqual(2); // its admin and KMS's crypto user "kms"
+    expect(value(families, 'strongroom_hsm_sessions', labels)).toBeGreaterThanOrEqual(1); // KMS's own connection
+    // The API's view of clusters is unchanged: the store is not one of its clusters.
+    expect(samples(families, 'strongroom_clusters').every((x) => x.value === 0)).toBe(true);
+  });
+
   it('counts API calls per service, operation and error, and shows a cluster, its HSMs and their own numbers', async () => {
     const { client } = cp;
     const bad = await client.send(new CreateClusterCommand({ HsmType: 'hsm2m.medium', SubnetIds: ['subnet-nowhere'] })).then(() => undefined, (e: Error) => e.name);

@@ -16,7 +16,7 @@ import type { AwsCallRecord } from '../../aws/server.js';
 import { HSM_NODE_STATES, type HsmMetricsReport } from '../../protocol/operations.js';
 import type { BackupState, ClusterState, HsmState } from '../state.js';
 import type { Lifecycle } from '../provisioning/lifecycle.js';
-import { HSM_SCRAPE_TIMEOUT_MS, scrapeHsms, type HsmScrape } from './hsms.js';
+import { HSM_SCRAPE_TIMEOUT_MS, lifecycleTargets, scrapeHsms, type HsmScrape, type ScrapeTarget } from './hsms.js';
 
 /** Every state of each kind, so each gauge shows zeros too (a console can draw all of them). */
 const CLUSTER_STATES = Object.keys({
@@ -33,7 +33,7 @@ const HSM_LABELS = ['cluster_id', 'hsm_id', 'availability_zone'] as const;
 type HsmLabels = Record<(typeof HSM_LABELS)[number], string>;
 
 function hsmLabels(s: HsmScrape): HsmLabels {
-  return { cluster_id: s.cluster.clusterId, hsm_id: s.hsm.hsmId, availability_zone: s.hsm.availabilityZone };
+  return { cluster_id: s.clusterId, hsm_id: s.hsmId, availability_zone: s.availabilityZone };
 }
 
 /** 'cloudhsmv2.amazonaws.com' → 'cloudhsmv2'. */
@@ -59,7 +59,7 @@ class HsmDurationCollector {
     for (const s of await this.scrape()) {
       const d = s.report?.duration;
       if (!d || d.counts.length !== d.bounds.length + 1) continue;
-      const labels = { cluster_id: s.cluster.clusterId, hsm_id: s.hsm.hsmId };
+      const labels = { cluster_id: s.clusterId, hsm_id: s.hsmId };
       d.bounds.forEach((le, i) => values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le }, value: d.counts[i]! }));
       values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le: '+Inf' }, value: d.counts[d.bounds.length]! });
       values.push({ metricName: `${this.name}_sum`, labels, value: d.sum });
@@ -80,6 +80,8 @@ export interface ControlPlaneMetricsOptions {
   lifecycle: Lifecycle;
   /** Deadline per HSM at each scrape (default 1 s). */
   hsmTimeoutMs?: number;
+  /** HSMs beyond the control plane's clusters (KMS's own store). */
+  moreHsms?: () => ScrapeTarget[];
   log?: (line: string) => void;
 }
 
@@ -141,7 +143,7 @@ export class ControlPlaneMetrics {
       async collect() {
         this.reset();
         for (const s of await scrape()) {
-          for (const r of s.report?.requests ?? []) this.inc({ cluster_id: s.cluster.clusterId, hsm_id: s.hsm.hsmId, command: r.command, result: r.result }, r.count);
+          for (const r of s.report?.requests ?? []) this.inc({ cluster_id: s.clusterId, hsm_id: s.hsmId, command: r.command, result: r.result }, r.count);
         }
       },
     });
@@ -200,7 +202,7 @@ export class ControlPlaneMetrics {
   private scrapeOnce(): Promise<HsmScrape[]> {
     if (this.last && performance.now() - this.last.at < MIN_SCRAPE_INTERVAL_MS) return Promise.resolve(this.last.scrape);
     if (!this.inflight) {
-      this.inflight = scrapeHsms(this.opts.lifecycle, this.opts.hsmTimeoutMs ?? HSM_SCRAPE_TIMEOUT_MS, this.opts.log)
+      this.inflight = scrapeHsms([...lifecycleTargets(this.opts.lifecycle), ...(this.opts.moreHsms?.() ?? [])], this.opts.hsmTimeoutMs ?? HSM_SCRAPE_TIMEOUT_MS, this.opts.log)
         .then((scrape) => {
           this.last = { at: performance.now(), scrape };
           return scrape;

@@ -8,6 +8,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { up, type RunningCluster } from '../../orchestrator/up.js';
+import { applianceConnect, applianceCreds } from '../../orchestrator/appliance.js';
+import type { HsmConnection } from '../../client/connection.js';
 import { StrongroomClient, loadClientConfig } from '../../client/client.js';
 
 export const KMS_CRYPTO_USER = 'kms';
@@ -25,6 +27,10 @@ export interface OwnStoreOptions {
 export interface OwnStore {
   client: StrongroomClient;
   clusterId: string;
+  /** The store's HSMs, for monitoring (the control plane's /metrics asks them as the appliance). */
+  hsms: Array<{ hsmId: string; availabilityZone: string }>;
+  /** An appliance connection to one of its HSMs (metrics.get and cluster.info only need that). */
+  applianceConnect(hsmId: string, timeoutMs: number): Promise<HsmConnection>;
   stop(): Promise<void>;
 }
 
@@ -55,9 +61,15 @@ export async function openOwnStore(opts: OwnStoreOptions): Promise<OwnStore> {
       client.close();
       throw e;
     }
+    const appliance = applianceCreds(opts.dir);
     return {
       client,
       clusterId: cluster.clusterId,
+      hsms: cluster.hsms.map((h) => ({ hsmId: h.hsmId, availabilityZone: h.availabilityZone })),
+      applianceConnect: (hsmId, timeoutMs) => {
+        const h = cluster.hsms.find((x) => x.hsmId === hsmId);
+        return h ? applianceConnect(appliance, h.address, h.port, timeoutMs) : Promise.reject(new Error(`no HSM ${hsmId} in KMS's store`));
+      },
       stop: async () => {
         client.close();
         await cluster.stop();
