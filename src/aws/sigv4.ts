@@ -127,34 +127,9 @@ export function checkEnvelope(req: ReceivedRequest, auth: ParsedAuthorization, s
 
 /**
  * Signers by credential and scope, reused across requests (the SDK signer is stateless per
- * request), each remembering its derived signing key for the scope date it last saw. So the key of
- * a (secret, date, region, service) is derived once, and a request costs the hashes SigV4 itself
- * needs (the body, the canonical request, the final HMAC) and no more: the SDK's own key cache
- * hashes the secret once more per request to look the key up.
+ * request and keeps its own cache of derived signing keys).
  */
 const signers = new Map<string, { secret: string; signer: SignatureV4 }>();
-
-type KeyDerivation = (credentials: unknown, region: string, shortDate: string, service?: string) => Promise<Uint8Array>;
-
-function cacheSigningKey(signer: SignatureV4): void {
-  // getSigningKey is private in the SDK's typings; if a future SDK renames it, nothing is cached
-  // and the SDK's own derivation (with its cache) is used unchanged.
-  const s = signer as unknown as { getSigningKey?: KeyDerivation };
-  const derive = s.getSigningKey;
-  if (typeof derive !== 'function') return;
-  let last: { scope: string; key: Promise<Uint8Array> } | undefined;
-  s.getSigningKey = (credentials, region, shortDate, service) => {
-    const scope = `${shortDate}/${region}/${service ?? ''}`;
-    if (last?.scope !== scope) {
-      const key = derive.call(signer, credentials, region, shortDate, service);
-      last = { scope, key };
-      key.catch(() => {
-        if (last?.key === key) last = undefined;
-      });
-    }
-    return last.key;
-  };
-}
 
 function signerFor(auth: ParsedAuthorization, secretAccessKey: string): SignatureV4 {
   const key = `${auth.accessKeyId}\n${auth.region}\n${auth.service}`;
@@ -168,7 +143,6 @@ function signerFor(auth: ParsedAuthorization, secretAccessKey: string): Signatur
     applyChecksum: false,
     uriEscapePath: true,
   });
-  cacheSigningKey(signer);
   if (signers.size >= 1_000) signers.clear();
   signers.set(key, { secret: secretAccessKey, signer });
   return signer;

@@ -13,8 +13,7 @@ import type { AwsAuthorization, AwsAuthorizeRequest, AwsCallContext } from '../a
 import type { GrantConstraintsRow, KeyRow } from './db.js';
 import { evaluateKeyPolicy, parseKeyPolicy, requestContext, type KeyPolicy } from './key-policy.js';
 import { checkGrantToken, checkGrantTokens, grantAllows, type ChildGrant } from './grants.js';
-import { context as contextField, findKey, keyResource, type Deps, type In } from './operations/common.js';
-import { blobKeyResource } from './operations/Decrypt.js';
+import { context as contextField, findKey, type Deps, type In } from './operations/common.js';
 
 /** One key (or would-be key) a call acts on, with the action and encryption context checked on it. */
 interface Access {
@@ -57,13 +56,16 @@ function ectxOf(i: In, field: string): Record<string, string> | undefined {
   }
 }
 
-function accesses(d: Deps, r: AwsAuthorizeRequest): Access[] {
+function accesses(r: AwsAuthorizeRequest): Access[] {
   const i = r.input;
   if (r.operation === 'ReEncrypt') {
-    // AWS checks kms:ReEncryptFrom on the source key and kms:ReEncryptTo on the destination.
-    const src = blobKeyResource(d, 'SourceKeyId', 'CiphertextBlob')(r.ctx, i).map((resource) => ({ resource, action: 'kms:ReEncryptFrom', ectx: ectxOf(i, 'SourceEncryptionContext') }));
-    const dst = typeof i['DestinationKeyId'] === 'string' ? keyResource(d, 'DestinationKeyId')(r.ctx, i).map((resource) => ({ resource, action: 'kms:ReEncryptTo', ectx: ectxOf(i, 'DestinationEncryptionContext') })) : [];
-    return [...src, ...dst];
+    // AWS checks kms:ReEncryptFrom on the source key and kms:ReEncryptTo on the destination:
+    // ReEncrypt's resources() gives the source (from SourceKeyId or the blob), then the destination.
+    const [src, ...dst] = r.resources;
+    return [
+      { resource: src ?? '*', action: 'kms:ReEncryptFrom', ectx: ectxOf(i, 'SourceEncryptionContext') },
+      ...dst.map((resource) => ({ resource, action: 'kms:ReEncryptTo', ectx: ectxOf(i, 'DestinationEncryptionContext') })),
+    ];
   }
   const ectx = ectxOf(i, 'EncryptionContext');
   return r.resources.map((resource) => ({ resource, action: r.action, ectx }));
@@ -141,7 +143,7 @@ export function kmsAuthorize(d: Deps) {
   return (r: AwsAuthorizeRequest): AwsAuthorization => {
     checkGrantTokens(d.db, r.input['GrantTokens']);
     if (r.operation === 'RetireGrant') return decideRetire(d, r);
-    const list = accesses(d, r);
+    const list = accesses(r);
     let implicit: AwsAuthorization | undefined;
     for (const a of list) {
       const iam = a.action === r.action && r.resources.length === 1 && r.resources[0] === a.resource ? r.iam : r.iamFor(a.action, [a.resource]);

@@ -88,8 +88,8 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE IF NOT EXISTS secrets (id TEXT PRIMARY KEY, sealed BLOB NOT NULL);`,
   // 2: grants.
   `CREATE TABLE grants (id TEXT PRIMARY KEY, key_id TEXT NOT NULL, account TEXT NOT NULL, grantee TEXT NOT NULL, retiring TEXT, doc TEXT NOT NULL);
-   CREATE INDEX grants_by_key ON grants (key_id, grantee);
-   CREATE INDEX grants_by_retiring ON grants (account, retiring);`,
+   CREATE INDEX grants_by_key ON grants (key_id, grantee COLLATE NOCASE);
+   CREATE INDEX grants_by_retiring ON grants (account, retiring COLLATE NOCASE);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -207,6 +207,10 @@ export class KmsDb {
       ? this.q('SELECT doc FROM grants WHERE key_id = ? ORDER BY rowid').all(keyId)
       : this.q('SELECT doc FROM grants WHERE key_id = ? AND grantee = ? COLLATE NOCASE ORDER BY rowid').all(keyId, grantee)) as Array<{ doc: string }>;
     return rows.map((r) => JSON.parse(r.doc) as GrantRow);
+  }
+  /** How many grants a key has (without reading them). */
+  grantCount(keyId: string): number {
+    return (this.q('SELECT COUNT(*) AS n FROM grants WHERE key_id = ?').get(keyId) as { n: number }).n;
   }
   retirableGrants(accountId: string, retiring: string): GrantRow[] {
     return (this.q('SELECT doc FROM grants WHERE account = ? AND retiring = ? COLLATE NOCASE ORDER BY rowid').all(accountId, retiring) as Array<{ doc: string }>)

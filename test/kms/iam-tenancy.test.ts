@@ -11,14 +11,7 @@ import {
   type KMSClient,
 } from '@aws-sdk/client-kms';
 import { startKmsPlane, STRONGROOM_BIN, type KmsPlane } from '../../bench/kms-setup.js';
-
-interface Creds { accessKeyId: string; secretAccessKey: string }
-
-async function expectKmsError(p: Promise<unknown>, name: string): Promise<void> {
-  const e = await p.then(() => undefined, (x: unknown) => x as { name: string; message: string });
-  expect(e, `expected ${name}`).toBeDefined();
-  expect(e!.name).toBe(name);
-}
+import { expectKmsError, iam, type Creds } from './iam-helpers.js';
 
 /** `strongroom <args…>` on the plane's data directory; parses stdout as JSON (or JSON lines). */
 function strongroom(p: KmsPlane, args: string[]): string {
@@ -26,10 +19,6 @@ function strongroom(p: KmsPlane, args: string[]): string {
   if (r.status !== 0) throw new Error(`strongroom ${args.join(' ')} → ${r.status}: ${r.stderr}${r.stdout}`);
   return r.stdout;
 }
-const iam = (p: KmsPlane, ...args: string[]): any => {
-  const out = strongroom(p, ['iam', ...args]);
-  return out.trim() ? JSON.parse(out) : undefined;
-};
 const accessKey = (p: KmsPlane, ...args: string[]): Creds => {
   const k = iam(p, 'create-access-key', ...args).AccessKey as { AccessKeyId: string; SecretAccessKey: string };
   return { accessKeyId: k.AccessKeyId, secretAccessKey: k.SecretAccessKey };

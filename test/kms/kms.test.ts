@@ -17,13 +17,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/client-node';
 import { customerCluster, startKmsPlane, type CustomerCluster, type KmsPlane } from '../../bench/kms-setup.js';
-
-async function expectKmsError(p: Promise<unknown>, name: string, msg?: RegExp): Promise<void> {
-  const e = await p.then(() => undefined, (x: unknown) => x as { name: string; message: string });
-  expect(e, `expected ${name}`).toBeDefined();
-  expect(e!.name).toBe(name);
-  if (msg) expect(e!.message).toMatch(msg);
-}
+import { expectKmsError } from './iam-helpers.js';
 
 function flip(b: Uint8Array, at: number): Uint8Array {
   const c = Uint8Array.from(b);

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import type { GrantConstraintsRow, GrantRow } from '../db.js';
 import { K, kmsError } from '../errors.js';
-import { bool, keyResource, requireKey, type Op } from './common.js';
-import { constraints, grantName, operations, principal } from './grant-fields.js';
+import { keyResource, requireKey, type Op } from './common.js';
+import { constraints, dryRun, grantName, operations, principal } from './grant-fields.js';
 
 export const MAX_GRANTS_PER_KEY = 50_000;
 
@@ -34,15 +34,15 @@ export const CreateGrant: Op = (d) => ({
     const cons = constraints(i, k);
     const name = grantName(i);
     if (k.state === 'PendingDeletion' || k.state === 'PendingImport') throw kmsError(K.invalidState, `${k.arn} is ${k.state === 'PendingDeletion' ? 'pending deletion' : k.state}.`);
-    if (bool(i, 'DryRun')) throw kmsError(K.dryRun, 'The request would have succeeded, but the DryRun parameter was set.');
+    dryRun(i);
     const wanted = {
       keyId: k.keyId, accountId: k.accountId, granteePrincipal: grantee, operations: ops,
       ...(name !== undefined ? { name } : {}), ...(retiring !== undefined ? { retiringPrincipal: retiring } : {}), ...(cons ? { constraints: cons } : {}),
     };
-    const existing = d.db.grants(k.keyId);
-    const same = name !== undefined ? existing.find((g) => sameGrant(g, wanted)) : undefined;
+    // A retry of a named grant has the same grantee: only that grantee's grants are read.
+    const same = name !== undefined ? d.db.grants(k.keyId, grantee).find((g) => sameGrant(g, wanted)) : undefined;
     if (same) return { GrantId: same.grantId, GrantToken: d.db.grantToken(same.grantId) };
-    if (existing.length >= MAX_GRANTS_PER_KEY) throw kmsError(K.limit, `${k.arn} already has ${MAX_GRANTS_PER_KEY} grants.`);
+    if (d.db.grantCount(k.keyId) >= MAX_GRANTS_PER_KEY) throw kmsError(K.limit, `${k.arn} already has ${MAX_GRANTS_PER_KEY} grants.`);
     const g: GrantRow = { ...wanted, grantId: randomBytes(32).toString('hex'), issuer: ctx.identity.arn, createdAt: ctx.now.getTime() };
     d.db.putGrant(g);
     return { GrantId: g.grantId, GrantToken: d.db.grantToken(g.grantId) };

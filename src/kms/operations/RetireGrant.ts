@@ -4,8 +4,8 @@
 
 import { K, kmsError, validation } from '../errors.js';
 import { checkGrantToken } from '../grants.js';
-import { bool, findKey, keyResource, str, type Op } from './common.js';
-import { grantId } from './grant-fields.js';
+import { findKey, keyResource, str, type Op } from './common.js';
+import { dryRun, grantId } from './grant-fields.js';
 
 export const RetireGrant: Op = (d) => ({
   readOnly: false,
@@ -21,7 +21,7 @@ export const RetireGrant: Op = (d) => ({
     const k = keyId !== undefined ? findKey(d, ctx, keyId) : undefined;
     if (keyId !== undefined && !k) throw kmsError(K.notFound, `Key '${keyId}' does not exist`);
     if (!g || g.accountId !== ctx.identity.accountId || (k && g.keyId !== k.keyId)) throw kmsError(K.notFound, `Grant ${byToken ?? id} does not exist.`);
-    if (bool(i, 'DryRun')) throw kmsError(K.dryRun, 'The request would have succeeded, but the DryRun parameter was set.');
+    dryRun(i);
     d.db.deleteGrant(g.grantId);
     return {};
   },

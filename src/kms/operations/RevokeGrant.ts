@@ -2,8 +2,8 @@
 // who may, not the grant.
 
 import { K, kmsError } from '../errors.js';
-import { bool, keyResource, requireKey, type Op } from './common.js';
-import { grantId } from './grant-fields.js';
+import { keyResource, requireKey, type Op } from './common.js';
+import { dryRun, grantId } from './grant-fields.js';
 
 export const RevokeGrant: Op = (d) => ({
   readOnly: false,
@@ -13,7 +13,7 @@ export const RevokeGrant: Op = (d) => ({
     const id = grantId(i)!;
     const g = d.db.grant(id);
     if (!g || g.keyId !== k.keyId) throw kmsError(K.notFound, `Grant ${id} does not exist on ${k.arn}.`);
-    if (bool(i, 'DryRun')) throw kmsError(K.dryRun, 'The request would have succeeded, but the DryRun parameter was set.');
+    dryRun(i);
     d.db.deleteGrant(id);
     return {};
   },

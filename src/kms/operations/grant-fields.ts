@@ -7,7 +7,7 @@ import type { AwsCallContext } from '../../aws/server.js';
 import type { GrantConstraintsRow, GrantRow, KeyRow } from '../db.js';
 import { K, kmsError, validation } from '../errors.js';
 import { GRANT_OPERATIONS, grantableOperations } from '../grants.js';
-import { req, str, type In } from './common.js';
+import { bool, req, str, type In } from './common.js';
 
 const PRINCIPAL_RE = /^arn:aws:iam::(\d{12}):(root|(user|role)\/[\w+=,.@/-]+)$/;
 const GRANT_ID_RE = /^[0-9a-f]{64}$/;
@@ -67,6 +67,11 @@ export function constraints(i: In, k: KeyRow): GrantConstraintsRow | undefined {
   if (!out.EncryptionContextSubset && !out.EncryptionContextEquals) return undefined;
   if (k.keySpec !== 'SYMMETRIC_DEFAULT') throw validation(`Encryption context grant constraints are not valid for ${k.arn}: its operations take no encryption context.`);
   return out;
+}
+
+/** DryRun: the checks passed, so say so instead of acting (DryRunOperationException). */
+export function dryRun(i: In): void {
+  if (bool(i, 'DryRun')) throw kmsError(K.dryRun, 'The request would have succeeded, but the DryRun parameter was set.');
 }
 
 export function grantName(i: In): string | undefined {
