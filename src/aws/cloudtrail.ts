@@ -13,6 +13,17 @@ export interface ApiCallUserIdentity {
   userName?: string;
 }
 
+/** The userIdentity of a known caller (its access key id, never its secret). */
+export function userIdentityOf(identity: Required<Omit<ApiCallUserIdentity, 'type'>> & { type: 'Root' | 'IAMUser' }): ApiCallUserIdentity {
+  const { type, principalId, arn, accountId, accessKeyId, userName } = identity;
+  return { type, principalId, arn, accountId, accessKeyId, userName };
+}
+
+/** CloudTrail's eventTime: ISO 8601 to the second. */
+export function eventTime(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 /** One CloudTrail record (eventVersion 1.08 fields that make sense for Strongroom). */
 export interface ApiCallEvent {
   eventVersion: string;

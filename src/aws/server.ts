@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { AwsError, ProtocolErrors, ProtocolMessages } from './errors.js';
 import { checkEnvelope, parseAuthorization, verifySignature, type ParsedAuthorization, type ReceivedRequest } from './sigv4.js';
-import { HIDDEN, redact, type ApiCallEvent, type ApiCallUserIdentity, type ApiEventSink } from './cloudtrail.js';
+import { HIDDEN, eventTime, redact, userIdentityOf, type ApiCallEvent, type ApiCallUserIdentity, type ApiEventSink } from './cloudtrail.js';
 
 export { AwsError } from './errors.js';
 
@@ -219,11 +219,13 @@ function receivedRequest(req: IncomingMessage, body: Buffer): ReceivedRequest {
 }
 
 function toUserIdentity(identity: AwsIdentity | undefined, auth: ParsedAuthorization | undefined): ApiCallUserIdentity {
-  if (identity) {
-    const { type, principalId, arn, accountId, accessKeyId, userName } = identity;
-    return { type, principalId, arn, accountId, accessKeyId, userName };
-  }
+  if (identity) return userIdentityOf(identity);
   return auth ? { type: 'Unknown', accessKeyId: auth.accessKeyId } : { type: 'Unknown' };
+}
+
+/** The caller's address as CloudTrail shows it (an IPv4-mapped IPv6 address as plain IPv4). */
+export function sourceIpOf(req: IncomingMessage): string {
+  return (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
 }
 
 export function accessDeniedMessage(identity: AwsIdentity, action: string, resource: string, explicitDeny: boolean, policyType: AwsPolicyType = 'identity-based'): string {
@@ -251,7 +253,7 @@ export function startAwsServer(opts: AwsServerOptions): Promise<AwsServer> {
     let status = 200;
     let error: { type: string; message: string } | undefined;
     let closeAfter = false;
-    const sourceIp = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const sourceIp = sourceIpOf(req);
     const userAgent = String(req.headers['user-agent'] ?? '');
 
     try {
@@ -334,7 +336,7 @@ export function startAwsServer(opts: AwsServerOptions): Promise<AwsServer> {
       const omit = new Set(spec?.omitFields ?? []);
       const event: ApiCallEvent = {
         eventVersion: '1.08',
-        eventTime: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        eventTime: eventTime(now),
         eventSource: service.eventSource,
         eventName: operation || '(none)',
         awsRegion: auth?.region ?? '',

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startAwsServer, type AwsCallContext } from '../aws/server.js';
-import type { ApiCallEvent } from '../aws/cloudtrail.js';
+import { eventTime, type ApiCallEvent } from '../aws/cloudtrail.js';
 import { bootstrapIam, IamStore } from './iam/index.js';
 import { EventLog } from './events/index.js';
 import { ControlPlaneState } from './state.js';
@@ -122,7 +122,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       const { type, principalId, arn, accountId, accessKeyId, userName } = rootIdentity;
       const event: ApiCallEvent = {
         eventVersion: '1.08',
-        eventTime: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        eventTime: eventTime(now),
         eventSource: service.eventSource,
         eventName: operation,
         awsRegion: DEFAULT_REGION,

@@ -13,8 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { BodyTooLarge, readBody, type AwsAuthority, type AwsIdentity, type AwsService, type HttpRoute } from '../../aws/server.js';
-import { HIDDEN, type ApiCallEvent, type ApiCallUserIdentity, type ApiEventSink } from '../../aws/cloudtrail.js';
+import { BodyTooLarge, readBody, sourceIpOf, type AwsAuthority, type AwsIdentity, type AwsService, type HttpRoute } from '../../aws/server.js';
+import { HIDDEN, eventTime, userIdentityOf, type ApiCallEvent, type ApiCallUserIdentity, type ApiEventSink } from '../../aws/cloudtrail.js';
 import { SessionTable, SignInThrottle, MAX_AGE_MS, secretMatches } from './sessions.js';
 import { loadAssets, type StaticAsset } from './static.js';
 import { overviewFor } from './overview.js';
@@ -72,10 +72,6 @@ function hostOf(origin: string): string | undefined {
   }
 }
 
-function sourceIpOf(req: IncomingMessage): string {
-  return (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-}
-
 class HttpFailure extends Error {
   constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
     super(message);
@@ -124,7 +120,7 @@ export function createWebConsole(opts: ConsoleOptions): WebConsole {
     const t = clock();
     const event: ApiCallEvent = {
       eventVersion: '1.08',
-      eventTime: t.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      eventTime: eventTime(t),
       eventSource: 'signin.amazonaws.com',
       eventName: 'ConsoleLogin',
       awsRegion: opts.region,
@@ -148,11 +144,6 @@ export function createWebConsole(opts: ConsoleOptions): WebConsole {
     else opts.events.append(event);
   }
 
-  function userIdentity(identity: AwsIdentity): ApiCallUserIdentity {
-    const { type, principalId, arn, accountId, accessKeyId, userName } = identity;
-    return { type, principalId, arn, accountId, accessKeyId, userName };
-  }
-
   async function signIn(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const ip = sourceIpOf(req);
     const wait = throttle.retryAfter(ip);
@@ -173,14 +164,14 @@ export function createWebConsole(opts: ConsoleOptions): WebConsole {
       // A key id that is not in IAM is not echoed unless it has a key id's shape: people paste a
       // secret into the wrong field, and it must not land in the event history.
       const who: ApiCallUserIdentity = key
-        ? userIdentity(key.identity)
+        ? userIdentityOf(key.identity)
         : { type: 'Unknown', accessKeyId: /^AKIA[A-Z2-7]{16}$/.test(id.trim()) ? id.trim() : HIDDEN };
       await recordSignIn(req, who, false, 401);
       throw new HttpFailure(401, SIGNIN_FAILED);
     }
     const sid = sessions.create(key!.identity);
     try {
-      await recordSignIn(req, userIdentity(key!.identity), true, 200);
+      await recordSignIn(req, userIdentityOf(key!.identity), true, 200);
     } catch (e) {
       sessions.delete(sid);
       throw e;

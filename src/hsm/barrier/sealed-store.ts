@@ -87,7 +87,7 @@ export class SealedStore {
 
   /** How many records lie under prefix, opening none; like every read, CKR_STRONGROOM_STATE without the domain key. */
   async count(prefix: string): Promise<number> {
-    void this.barrier;
+    void this.barrier; // the getter throws CKR_STRONGROOM_STATE without the domain key, as every read does
     return (await this.store.list(prefix)).length;
   }
 

@@ -17,7 +17,7 @@ import { cryptoHandlers } from '../handlers/crypto.js';
 import { objectHandlers } from '../handlers/objects.js';
 import { quorumHandlers } from '../handlers/quorum.js';
 import { authoriseQuorum, GUARDED } from '../users/guarded.js';
-import type { Grant } from '../users/quorum.js';
+import { NO_GRANT, type Grant } from '../users/quorum.js';
 import { backupHandlers } from '../handlers/backup.js';
 import { metricsHandlers } from '../handlers/metrics.js';
 
@@ -146,7 +146,7 @@ export async function dispatch(ctx: HsmContext, session: Session, body: unknown)
       }
     }
     const result = await HANDLERS[op]!(ctx, req as never);
-    for (const g of grants.splice(0)) await g.commit();
+    for (const g of grants.splice(0)) if (g !== NO_GRANT) await g.commit();
     // After a login the record names the user who logged in (and after a logout, the one who left).
     if (audited) ctx.audit.append({ ...(op === 'login' ? whoFor(session) : auditUser), op: audited, keyRefs: req.keyRefs, result: 'CKR_OK', detail: { ...req.detail, request: op } });
     ctx.metrics.record(op, 'CKR_OK', started);
