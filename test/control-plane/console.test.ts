@@ -129,7 +129,9 @@ describe('web console', () => {
   });
 
   it('refuses a wrong secret or an unknown key with 401, one message and no cookie', async () => {
-    const wrongSecret = await signIn({ ...cp.credentials, secretAccessKey: cp.credentials.secretAccessKey.slice(0, -1) + 'x' });
+    // The last character changed, always to a different one (a secret may itself end in 'x').
+    const secret = cp.credentials.secretAccessKey;
+    const wrongSecret = await signIn({ ...cp.credentials, secretAccessKey: secret.slice(0, -1) + (secret.endsWith('x') ? 'y' : 'x') });
     const unknownKey = await signIn({ accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', secretAccessKey: cp.credentials.secretAccessKey });
     const empty = await signIn({ accessKeyId: cp.credentials.accessKeyId, secretAccessKey: '' });
     const swapped = await signIn({ accessKeyId: cp.credentials.secretAccessKey, secretAccessKey: cp.credentials.accessKeyId });
